@@ -1,0 +1,1 @@
+"""Classic MNIST study notebook as PyTorch Lightning modules."""

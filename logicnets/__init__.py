@@ -1,0 +1,1 @@
+"""Compile boolean formulas into two-layer Heaviside threshold networks."""

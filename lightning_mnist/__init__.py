@@ -1,1 +1,20 @@
-"""Classic MNIST study notebook as PyTorch Lightning modules."""
+"""A classic MNIST study notebook as PyTorch Lightning modules.
+
+One ``MNISTDataModule`` owns the data; each notebook experiment is a LightningModule plus a
+YAML config in ``lightning_mnist/configs``; the Trainer owns devices, loops and logging.
+"""
+
+from lightning_mnist.classifier import Classifier, DivergenceError
+from lightning_mnist.datamodule import InMemoryDataset, MNISTDataModule, ShardSampler
+from lightning_mnist.idx import DataError
+from lightning_mnist.softmax import SoftmaxRegression
+
+__all__ = [
+    "Classifier",
+    "DataError",
+    "DivergenceError",
+    "InMemoryDataset",
+    "MNISTDataModule",
+    "ShardSampler",
+    "SoftmaxRegression",
+]

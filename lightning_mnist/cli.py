@@ -1,0 +1,77 @@
+"""``lightning-mnist``: LightningCLI over the modules and configs of this package.
+
+``lightning-mnist fit --config softmax_gd.yaml --trainer.devices 2`` trains, then tests the
+final weights and prints the test accuracy. Configs may be named by path or by their file
+name in ``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints
+under ``runs/<name>/version_<k>/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from pytorch_lightning import LightningModule
+from pytorch_lightning.cli import LightningCLI
+
+from lightning_mnist.datamodule import MNISTDataModule
+
+CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
+
+
+class MNISTCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument(
+            "--test_after_fit", type=bool, default=True,
+            help="after fit, evaluate the final weights on the test set and print the accuracy",
+        )
+        parser.set_defaults(
+            {
+                "trainer.logger": {
+                    "class_path": "pytorch_lightning.loggers.CSVLogger",
+                    "init_args": {"save_dir": "runs", "name": "lightning_mnist"},
+                }
+            }
+        )
+
+    def after_fit(self) -> None:
+        if not self.config[self.subcommand].get("test_after_fit", True):
+            return
+        self.trainer.test(self.model, datamodule=self.datamodule)
+        self._print_accuracy()
+
+    def after_test(self) -> None:
+        self._print_accuracy()
+
+    def _print_accuracy(self) -> None:
+        acc = self.trainer.callback_metrics.get("test/acc")
+        if acc is not None and self.trainer.is_global_zero:
+            print(f"test accuracy: {float(acc):.4f}  (run directory: {self.trainer.log_dir})")
+
+
+def resolve_config_names(argv: list[str]) -> list[str]:
+    """Let ``--config softmax_gd`` name a shipped config; real paths win."""
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg in ("--config", "-c") and not Path(out[i + 1]).exists():
+            name = out[i + 1] if out[i + 1].endswith(".yaml") else out[i + 1] + ".yaml"
+            if (CONFIG_DIR / name).exists():
+                out[i + 1] = str(CONFIG_DIR / name)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = resolve_config_names(sys.argv[1:] if argv is None else argv)
+    MNISTCLI(
+        LightningModule,
+        MNISTDataModule,
+        subclass_mode_model=True,
+        seed_everything_default=1337,
+        save_config_kwargs={"overwrite": True},
+        args=argv,
+    )
+
+
+if __name__ == "__main__":
+    main()

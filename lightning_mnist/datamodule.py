@@ -1,0 +1,175 @@
+"""The one LightningDataModule: MNIST or Fashion-MNIST as in-memory tensors.
+
+Both splits are small (220 MB as float32), so they live in memory and every batch is one
+tensor-indexing operation (``InMemoryDataset.__getitems__``) instead of 128 per-sample
+``__getitem__`` calls plus a collate. The DataModule also picks every sampler itself, each a
+``DistributedSampler`` so Lightning leaves it alone:
+
+- training minibatches: ``DistributedSampler`` seeded by ``seed`` and reshuffled per epoch
+  through ``set_epoch``, so a resumed run sees the same order as an uninterrupted one;
+- evaluation and full-batch training: ``ShardSampler``, contiguous and unpadded, so each of
+  the 10000 test images is counted exactly once whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from pytorch_lightning import LightningDataModule
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from lightning_mnist.datasets import default_data_dir, ensure_files, get_spec, load_split
+
+
+class InMemoryDataset(Dataset):
+    """A split held as two tensors; ``__getitems__`` returns a whole batch at once."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[i], self.y[i]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        first, last = indices[0], indices[-1]
+        if last - first + 1 == len(indices) and indices == list(range(first, last + 1)):
+            return self.x[first : last + 1], self.y[first : last + 1]  # a view, no copy
+        idx = torch.as_tensor(indices)
+        return self.x[idx], self.y[idx]
+
+
+def _as_is(batch):
+    """collate_fn: ``__getitems__`` already returns a collated batch."""
+    return batch
+
+
+class ShardSampler(DistributedSampler):
+    """Rank r of W reads items [r*N//W, (r+1)*N//W): contiguous, no padding, no repeats.
+
+    Lightning's own ``UnrepeatedDistributedSampler`` strides (r, r+W, ...); contiguous shards
+    make full-batch steps zero-copy slices instead.
+    """
+
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
+        n = len(dataset)
+        self.start, self.stop = rank * n // num_replicas, (rank + 1) * n // num_replicas
+        self.num_samples = self.total_size = self.stop - self.start
+
+    def __iter__(self):
+        return iter(range(self.start, self.stop))
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class MNISTDataModule(LightningDataModule):
+    """MNIST / Fashion-MNIST, verified against canonical checksums, served from memory.
+
+    Args:
+        data_dir: folder with the four IDX files (gz or raw). Default: the checkout's
+            ``data/<dataset>``, an OS copy, or a user cache directory (downloaded into).
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        batch_size: training batch size; ``None`` means full batch (one step per epoch,
+            as gradient descent in the notebook's cells 3-9).
+        eval_batch_size: validation/test batch size (default: ``batch_size``).
+        flatten: 784-vectors (True) or 1x28x28 images (False).
+        val_size: 0 validates on the test set, as the notebook does; N > 0 holds out N
+            training images (chosen with ``seed``) for validation.
+        seed: seed of the hold-out split and of the per-epoch shuffling.
+        download: fetch missing files from the public mirrors.
+    """
+
+    num_classes = 10
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        dataset: Literal["mnist", "fashion-mnist"] = "mnist",
+        batch_size: int | None = 128,
+        eval_batch_size: int | None = None,
+        flatten: bool = True,
+        val_size: int = 0,
+        seed: int = 1337,
+        download: bool = True,
+    ) -> None:
+        super().__init__()
+        self.spec = get_spec(dataset)
+        for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer or None (full batch), got {value}")
+        if val_size < 0:
+            raise ValueError(f"val_size must be >= 0 (0 validates on the test set), got {val_size}")
+        self.save_hyperparameters()
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir(self.spec)
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
+        self.train_set = self.val_set = self.test_set = None
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        return (784,) if self.flatten else (1, 28, 28)
+
+    def prepare_data(self) -> None:
+        ensure_files(self.spec, self.data_dir, self.download)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.test_set is not None:
+            return
+        ensure_files(self.spec, self.data_dir, self.download)  # no-op when prepare_data ran
+        train = self._tensors("train")
+        self.test_set = InMemoryDataset(*self._tensors("test"))
+        if self.val_size == 0:
+            self.train_set, self.val_set = InMemoryDataset(*train), self.test_set
+            return
+        n = len(train[1])
+        if self.val_size >= n:
+            raise ValueError(f"val_size={self.val_size} leaves no training data (the split has {n})")
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
+        val_idx, train_idx = order[: self.val_size].sort().values, order[self.val_size :].sort().values
+        self.train_set = InMemoryDataset(train[0][train_idx], train[1][train_idx])
+        self.val_set = InMemoryDataset(train[0][val_idx], train[1][val_idx])
+
+    def _tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = load_split(self.spec, self.data_dir, split)
+        x = torch.from_numpy(images.astype(np.float32)) / 255  # the notebook's X /= 255
+        return x.reshape(len(x), *self.dims), torch.from_numpy(labels.astype(np.int64))
+
+    def _replicas(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
+
+    def train_dataloader(self) -> DataLoader:
+        world, rank = self._replicas()
+        if self.batch_size is None:
+            sampler = ShardSampler(self._ready(self.train_set), world, rank)
+            return self._loader(self.train_set, sampler, len(sampler))
+        sampler = DistributedSampler(
+            self._ready(self.train_set), num_replicas=world, rank=rank, shuffle=True, seed=self.seed
+        )
+        return self._loader(self.train_set, sampler, self.batch_size)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.val_set)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader(self.test_set)
+
+    def _eval_loader(self, dataset: InMemoryDataset) -> DataLoader:
+        sampler = ShardSampler(self._ready(dataset), *self._replicas())
+        return self._loader(dataset, sampler, self.eval_batch_size or len(sampler))
+
+    def _ready(self, dataset):
+        if dataset is None:
+            raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
+        return dataset
+
+    @staticmethod
+    def _loader(dataset, sampler, batch_size: int) -> DataLoader:
+        return DataLoader(dataset, batch_size=max(batch_size, 1), sampler=sampler, collate_fn=_as_is)

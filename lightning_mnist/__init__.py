@@ -7,6 +7,7 @@ YAML config in ``lightning_mnist/configs``; the Trainer owns devices, loops and 
 from lightning_mnist.classifier import Classifier, DivergenceError
 from lightning_mnist.datamodule import InMemoryDataset, MNISTDataModule, ShardSampler
 from lightning_mnist.idx import DataError
+from lightning_mnist.mlp import Layer, MLPClassifier
 from lightning_mnist.softmax import SoftmaxRegression
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "DataError",
     "DivergenceError",
     "InMemoryDataset",
+    "Layer",
+    "MLPClassifier",
     "MNISTDataModule",
     "ShardSampler",
     "SoftmaxRegression",

@@ -44,7 +44,7 @@ class Classifier(LightningModule):
 
     def check_finite(self, loss: torch.Tensor) -> None:
         """Stop at the first NaN/inf loss instead of training on garbage for many epochs."""
-        value = float(loss)
+        value = float(loss.detach())
         if not math.isfinite(value):
             raise DivergenceError(
                 f"training loss is {value} at epoch {self.current_epoch}, step {self.global_step}: "

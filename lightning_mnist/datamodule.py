@@ -8,7 +8,8 @@ tensor-indexing operation (``InMemoryDataset.__getitems__``) instead of 128 per-
 - training minibatches: ``DistributedSampler`` seeded by ``seed`` and reshuffled per epoch
   through ``set_epoch``, so a resumed run sees the same order as an uninterrupted one;
 - evaluation and full-batch training: ``ShardSampler``, contiguous and unpadded, so each of
-  the 10000 test images is counted exactly once whatever the number of processes.
+  the 10000 test images is counted exactly once whatever the number of processes, and each
+  batch is a slice of the shard: a zero-copy view, not a gather.
 """
 
 from __future__ import annotations
@@ -33,13 +34,10 @@ class InMemoryDataset(Dataset):
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x[i], self.y[i]
+    def __getitem__(self, i: int | slice) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[i], self.y[i]  # a slice gives views: how ShardSampler batches cost nothing
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        first, last = indices[0], indices[-1]
-        if last - first + 1 == len(indices) and indices == list(range(first, last + 1)):
-            return self.x[first : last + 1], self.y[first : last + 1]  # a view, no copy
         idx = torch.as_tensor(indices)
         return self.x[idx], self.y[idx]
 
@@ -50,20 +48,25 @@ def _as_is(batch):
 
 
 class ShardSampler(DistributedSampler):
-    """Rank r of W reads items [r*N//W, (r+1)*N//W): contiguous, no padding, no repeats.
+    """Rank r of W reads items [r*N//W, (r+1)*N//W) as slices of ``batch_size`` items.
 
-    Lightning's own ``UnrepeatedDistributedSampler`` strides (r, r+W, ...); contiguous shards
-    make full-batch steps zero-copy slices instead.
+    Contiguous, unpadded, never repeated: the union over ranks is every item exactly once.
+    It yields ``slice`` objects (use it with ``DataLoader(batch_size=None)``), so each batch
+    is a view. Lightning's ``UnrepeatedDistributedSampler`` strides (r, r+W, ...) instead,
+    which would force a gather per batch.
     """
 
-    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0) -> None:
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0,
+                 batch_size: int | None = None) -> None:
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
         n = len(dataset)
         self.start, self.stop = rank * n // num_replicas, (rank + 1) * n // num_replicas
-        self.num_samples = self.total_size = self.stop - self.start
+        self.total_size = self.stop - self.start
+        self.step = batch_size or max(self.total_size, 1)
+        self.num_samples = -(-self.total_size // self.step)  # number of batches
 
     def __iter__(self):
-        return iter(range(self.start, self.stop))
+        return (slice(i, min(i + self.step, self.stop)) for i in range(self.start, self.stop, self.step))
 
     def __len__(self) -> int:
         return self.num_samples
@@ -148,28 +151,23 @@ class MNISTDataModule(LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         world, rank = self._replicas()
         if self.batch_size is None:
-            sampler = ShardSampler(self._ready(self.train_set), world, rank)
-            return self._loader(self.train_set, sampler, len(sampler))
+            return self._shard_loader(self.train_set, None)
         sampler = DistributedSampler(
             self._ready(self.train_set), num_replicas=world, rank=rank, shuffle=True, seed=self.seed
         )
-        return self._loader(self.train_set, sampler, self.batch_size)
+        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
 
     def val_dataloader(self) -> DataLoader:
-        return self._eval_loader(self.val_set)
+        return self._shard_loader(self.val_set, self.eval_batch_size)
 
     def test_dataloader(self) -> DataLoader:
-        return self._eval_loader(self.test_set)
+        return self._shard_loader(self.test_set, self.eval_batch_size)
 
-    def _eval_loader(self, dataset: InMemoryDataset) -> DataLoader:
-        sampler = ShardSampler(self._ready(dataset), *self._replicas())
-        return self._loader(dataset, sampler, self.eval_batch_size or len(sampler))
+    def _shard_loader(self, dataset: InMemoryDataset, batch_size: int | None) -> DataLoader:
+        sampler = ShardSampler(self._ready(dataset), *self._replicas(), batch_size=batch_size)
+        return DataLoader(dataset, batch_size=None, sampler=sampler)
 
     def _ready(self, dataset):
         if dataset is None:
             raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
         return dataset
-
-    @staticmethod
-    def _loader(dataset, sampler, batch_size: int) -> DataLoader:
-        return DataLoader(dataset, batch_size=max(batch_size, 1), sampler=sampler, collate_fn=_as_is)

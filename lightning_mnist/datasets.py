@@ -79,7 +79,7 @@ def default_data_dir(spec: DatasetSpec) -> Path:
     for candidate in (checkout, *spec.system_dirs):
         if candidate.is_dir() and find_file(candidate, next(iter(spec.md5s))):
             return candidate
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")  # empty = unset
     return cache / "lightning_mnist" / spec.name
 
 

@@ -59,5 +59,11 @@ def _download(url: str, part: Path, timeout: float) -> None:
         raise
     with response:
         resumed = getattr(response, "status", 200) == 206
+        length = response.headers.get("Content-Length")
         with open(part, "ab" if resumed else "wb") as out:
             shutil.copyfileobj(response, out, CHUNK)
+            received = out.tell() - (have if resumed else 0)
+    # http.client returns a body cut short by a dropped connection without an error; raise
+    # one, so the partial bytes are kept for a resume instead of being judged corrupt.
+    if length is not None and received < int(length):
+        raise OSError(f"connection closed after {received} of {length} bytes")

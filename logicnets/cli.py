@@ -1,0 +1,173 @@
+"""Command line: ``logicnets compile|verify|decompile``.
+
+Exit codes: 0 ok, 1 verification failed, 2 bad input (parse errors, bad files,
+impossible requests).  Formulas are read by the package's parser, never eval'd.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from .errors import LogicError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise LogicError("--vars needs a comma-separated list of names, e.g. --vars x,y,z")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="logicnets",
+        description="Compile boolean formulas into two-layer Heaviside networks and prove them right.",
+        epilog="Grammar: names, ~ ! not, & and, ^ xor, | or, ->, <->, parentheses, 0 1 true false. "
+               "Exit codes: 0 ok, 1 verification failed, 2 bad input.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("compile", help="compile a formula (or truth table) into a network")
+    c.add_argument("formula", nargs="?", help='formula, e.g. "x ^ y" (quote it for the shell)')
+    src = c.add_mutually_exclusive_group()
+    src.add_argument("--minterms", help="truth table as the true row numbers, e.g. 1,2 (with --vars or --n)")
+    src.add_argument("--outputs", help="truth table as 2^n output bits, e.g. 0110")
+    c.add_argument("--n", type=int, help="number of variables for --minterms (names x0, x1, ...)")
+    c.add_argument("--vars", help="input order, comma-separated; may add variables the formula ignores")
+    c.add_argument("--method", default="dnf", choices=["dnf", "auto", "threshold", "symmetric"],
+                   help="dnf: the notebook's construction (default); auto: fewest hidden neurons")
+    c.add_argument("--minimize", action="store_true", help="use a minimal DNF (fewer hidden neurons)")
+    c.add_argument("--verify", action="store_true", help="prove the network equals the formula")
+    c.add_argument("--json", metavar="FILE", help="write the network as JSON (atomically)")
+    c.add_argument("--truth-table", action="store_true", help="print the truth table of formula and network")
+    c.add_argument("--max-rows", type=int, default=256, help="rows shown by --truth-table (default 256)")
+
+    v = sub.add_parser("verify", help="verify a saved network against a formula")
+    v.add_argument("network", help="network JSON file written by compile --json")
+    v.add_argument("formula", help="formula to check against")
+    v.add_argument("--method", default="auto", choices=["auto", "exhaustive", "sat"])
+
+    d = sub.add_parser("decompile", help="print the formula a saved network computes")
+    d.add_argument("network", help="network JSON file")
+    d.add_argument("--simplify", action="store_true", help="minimal DNF of its truth table")
+    return p
+
+
+def _source(args: argparse.Namespace):
+    from .formula import Formula
+    from .truthtable import TruthTable
+    names = _names(args.vars)
+    if args.minterms is not None or args.outputs is not None:
+        if args.formula is not None:
+            raise LogicError("give either a formula or --minterms/--outputs, not both")
+        if args.outputs is not None:
+            return TruthTable.from_outputs(args.outputs, names)
+        try:
+            mins = [int(m) for m in args.minterms.replace(" ", "").split(",") if m]
+        except ValueError:
+            raise LogicError(f"--minterms must be comma-separated row numbers, got {args.minterms!r}") from None
+        if names is None and args.n is None:
+            raise LogicError("--minterms needs --vars x,y,... or --n N")
+        return TruthTable.from_minterms(mins, names if names is not None else args.n)
+    if args.formula is None:
+        raise LogicError('give a formula, e.g. logicnets compile "x ^ y", or --minterms/--outputs')
+    return Formula.parse(args.formula, names)
+
+
+def _table_text(spec, net, max_rows: int) -> str:
+    from .truthtable import TruthTable
+    n = net.n_inputs
+    if n > 20:
+        return f"truth table: {n} inputs give 2^{n} rows, too many to print"
+    expected = TruthTable.from_source(spec).outputs
+    got = TruthTable.from_source(net).outputs
+    names = list(net.inputs)
+    widths = [max(1, len(v)) for v in names]
+    lines = [" ".join(v.rjust(w) for v, w in zip(names, widths)) + " | expected network"]
+    for r in range(min(1 << n, max_rows)):
+        bits = [(r >> (n - 1 - i)) & 1 for i in range(n)]
+        mark = "" if expected[r] == got[r] else "   <-- differs"
+        lines.append(" ".join(str(b).rjust(w) for b, w in zip(bits, widths))
+                     + f" | {int(expected[r]):>8} {int(got[r]):>7}{mark}")
+    if (1 << n) > max_rows:
+        lines.append(f"... {(1 << n) - max_rows} more rows (--max-rows)")
+    return "\n".join(lines)
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from .compiler import compile as compile_
+    from .formula import Formula
+    from .verify import verify
+    spec = _source(args)
+    net = compile_(spec, minimize=args.minimize, method=args.method)
+    if isinstance(spec, Formula):
+        print(f"formula: {spec}")
+    print(net.render())
+    st = net.stats
+    line = f"method: {st.get('method')}; hidden neurons: {net.hidden_size}"
+    if "hidden_before" in st and args.minimize:
+        line += f" (before minimisation: {st['hidden_before']}"
+        line += ", minimal)" if st.get("minimal") else ", not proven minimal)"
+    elif "dnf_terms" in st and st.get("method") != "dnf":
+        line += f" (the DNF has {st['dnf_terms']} terms)"
+    print(line)
+    if args.truth_table:
+        print(_table_text(spec, net, args.max_rows))
+    if args.json:
+        net.save(args.json)
+        print(f"wrote {args.json}")
+    if args.verify:
+        result = verify(net, spec)
+        print(result.summary())
+        if not result:
+            return EXIT_FAILED
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .network import ThresholdNetwork
+    from .verify import verify
+    net = ThresholdNetwork.load(args.network)
+    result = verify(net, args.formula, method=args.method)
+    print(result.summary())
+    return EXIT_OK if result else EXIT_FAILED
+
+
+def _decompile(args: argparse.Namespace) -> int:
+    from .decompile import decompile_formula
+    from .network import ThresholdNetwork
+    net = ThresholdNetwork.load(args.network)
+    formula = decompile_formula(net, simplify=args.simplify)
+    try:
+        print(formula)
+    except LogicError:
+        print(formula.to_sympy())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``logicnets`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help, 2 for usage errors
+        return int(exc.code or 0)
+    try:
+        return {"compile": _compile, "verify": _verify, "decompile": _decompile}[args.command](args)
+    except LogicError as exc:
+        print(f"logicnets: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"logicnets: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""``ThresholdNetwork``: layers of Heaviside neurons with named inputs.
+
+The network is plain data (numpy weights and biases per layer) so it can be
+evaluated, verified, exported to torch and saved as JSON.  The last layer has
+exactly one neuron, the output.  Compiled networks have one hidden layer
+(``θ(W2 θ(W1 x + b1) + b2)``), or none when one neuron suffices.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import LogicError
+from .neurons import heaviside, integer_form
+
+__all__ = ["Layer", "ThresholdNetwork", "FORMAT"]
+
+FORMAT = "logicnets.ThresholdNetwork"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One layer: ``weights`` (m, k) and ``biases`` (m,), float64."""
+
+    weights: np.ndarray
+    biases: np.ndarray
+
+    def __post_init__(self) -> None:
+        w = np.array(self.weights, dtype=np.float64, copy=True)
+        b = np.array(self.biases, dtype=np.float64, copy=True).reshape(-1)
+        if w.ndim != 2:
+            raise LogicError(f"layer weights must be a 2-D (neurons, inputs) array, got shape {w.shape}")
+        if b.shape != (w.shape[0],):
+            raise LogicError(f"layer has {w.shape[0]} neurons but {b.shape[0]} biases")
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise LogicError("layer weights and biases must be finite numbers")
+        w.setflags(write=False)
+        b.setflags(write=False)
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "biases", b)
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[0]
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdNetwork:
+    """Feed-forward Heaviside network ``θ(W_L ... θ(W_1 x + b_1) ... + b_L)``.
+
+    ``inputs`` names the input columns, in order.  θ(z) = 1 for z >= 0.
+    ``stats`` records how the network was built (method, hidden counts, ...).
+    """
+
+    inputs: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    stats: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        inputs = tuple(str(v) for v in self.inputs)
+        if len(set(inputs)) != len(inputs):
+            raise LogicError(f"network input names must be distinct, got {list(inputs)}")
+        layers = tuple(l if isinstance(l, Layer) else Layer(*l) for l in self.layers)
+        if not layers:
+            raise LogicError("a network needs at least one layer (the output neuron)")
+        width = len(inputs)
+        for i, layer in enumerate(layers):
+            if layer.weights.shape[1] != width:
+                raise LogicError(f"layer {i + 1} expects {layer.weights.shape[1]} inputs but the "
+                                 f"previous layer gives {width}")
+            width = layer.size
+        if width != 1:
+            raise LogicError(f"the last layer must have exactly one neuron, got {width}")
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "stats", dict(self.stats or {}))
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        return tuple(l.size for l in self.layers[:-1])
+
+    @property
+    def hidden_size(self) -> int:
+        """Total number of hidden neurons (0 for a single-neuron network)."""
+        return sum(self.hidden_sizes)
+
+    def _two(self) -> None:
+        if len(self.layers) != 2:
+            raise LogicError(f"this network has {len(self.layers)} layer(s); W1/b1/W2/b2 "
+                             "exist only for networks with one hidden layer (see .layers)")
+
+    @property
+    def W1(self) -> np.ndarray:
+        self._two()
+        return self.layers[0].weights
+
+    @property
+    def b1(self) -> np.ndarray:
+        self._two()
+        return self.layers[0].biases
+
+    @property
+    def W2(self) -> np.ndarray:
+        """Output weights as a vector (the notebook's W2)."""
+        self._two()
+        return self.layers[1].weights[0]
+
+    @property
+    def b2(self) -> float:
+        self._two()
+        return float(self.layers[1].biases[0])
+
+    # ------------------------------------------------------------- evaluation
+    def _rows(self, x: Any) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(x)
+        single = arr.ndim == 1
+        if single:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
+            raise LogicError(f"expected a 0/1 array of shape (batch, {self.n_inputs}) with columns "
+                             f"{list(self.inputs)}, got shape {np.shape(x)}")
+        if arr.dtype != np.bool_ and arr.size and not np.isin(arr, (0, 1)).all():
+            raise LogicError("network inputs must be 0/1 values")
+        return arr.astype(np.float64), single
+
+    def preactivations(self, x: Any) -> list[np.ndarray]:
+        """``w·h + b`` of every layer on 0/1 rows (to inspect the 0.5 margins)."""
+        h, _ = self._rows(x)
+        out = []
+        for layer in self.layers:
+            z = h @ layer.weights.T + layer.biases
+            out.append(z)
+            h = heaviside(z)
+        return out
+
+    def __call__(self, x: Any, at_zero: float = 1.0) -> np.ndarray:
+        """Outputs (uint8 0/1) for a (batch, n) 0/1 array, or a scalar for one row.
+
+        ``at_zero`` is θ(0); the package's networks give the same answer for 0 and 1.
+        """
+        h, single = self._rows(x)
+        for layer in self.layers:
+            h = heaviside(h @ layer.weights.T + layer.biases, at_zero)
+        out = h[:, 0].astype(np.uint8)
+        return out[0] if single else out
+
+    def truth_table(self) -> np.ndarray:
+        """Outputs on all 2^n rows, first input as the most significant bit."""
+        from .truthtable import TruthTable
+        return TruthTable.from_source(self).outputs
+
+    # ---------------------------------------------------------------- export
+    def to_torch(self, dtype: Any = None, device: Any = None) -> Any:
+        """An ``nn.Module`` computing the same outputs, batched, on CPU or GPU."""
+        from .torch_module import ThresholdModule
+        return ThresholdModule(self, dtype=dtype, device=device)
+
+    def decompile(self, simplify: bool = False) -> Any:
+        """Back to a sympy formula; see :func:`logicnets.decompile`."""
+        from .decompile import decompile
+        return decompile(self, simplify=simplify)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "activation": "heaviside, theta(z) = 1 if z >= 0 else 0",
+            "inputs": list(self.inputs),
+            "layers": [{"weights": l.weights.tolist(), "biases": l.biases.tolist()} for l in self.layers],
+            "stats": _jsonable(self.stats),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ThresholdNetwork":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise LogicError(f"not a logicnets network: expected a JSON object with "
+                             f"\"format\": \"{FORMAT}\"")
+        if data.get("version") != FORMAT_VERSION:
+            raise LogicError(f"unsupported network format version {data.get('version')!r}; "
+                             f"this logicnets reads version {FORMAT_VERSION}")
+        try:
+            inputs = data["inputs"]
+            layers = [Layer(np.asarray(l["weights"], dtype=np.float64).reshape(len(l["biases"]), -1)
+                            if len(l["biases"]) else np.zeros((0, 0)), l["biases"])
+                      for l in data["layers"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LogicError(f"malformed network JSON ({exc}); expected inputs and layers "
+                             "with weights and biases") from None
+        if not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs):
+            raise LogicError("network JSON 'inputs' must be a list of names")
+        return cls(tuple(inputs), tuple(layers), dict(data.get("stats") or {}))
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ThresholdNetwork":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LogicError(f"network file is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write JSON atomically: a temp file in the same folder, then ``os.replace``."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".logicnets-", suffix=".json.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ThresholdNetwork":
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return cls.from_json(fh.read())
+        except OSError as exc:
+            raise LogicError(f"cannot read network file {os.fspath(path)!r}: {exc.strerror}") from None
+
+    # ------------------------------------------------------------ comparison
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ThresholdNetwork):
+            return NotImplemented
+        return (self.inputs == other.inputs and len(self.layers) == len(other.layers) and all(
+            np.array_equal(a.weights, b.weights) and np.array_equal(a.biases, b.biases)
+            for a, b in zip(self.layers, other.layers)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------- rendering
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{l.weights.shape[1]}->{l.size}" for l in self.layers)
+        return (f"ThresholdNetwork(inputs={list(self.inputs)!r}, layers=[{shapes}], "
+                f"hidden={self.hidden_size})")
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def render(self, max_neurons: int | None = 40) -> str:
+        """Readable text: one line per neuron, with what it computes.
+
+        >>> from logicnets import compile
+        >>> print(compile("x ^ y").render())
+        ThresholdNetwork: 2 inputs [x, y] -> 2 hidden -> 1 output; theta(z) = 1 if z >= 0 else 0
+        hidden layer 1 (2 neurons):
+          h1 = theta(+x -y -0.5)    # AND(x, ~y)
+          h2 = theta(-x +y -0.5)    # AND(~x, y)
+        output:
+          out = theta(+h1 +h2 -0.5)    # OR(h1, h2)
+        """
+        sizes = " -> ".join([f"{self.n_inputs} inputs [{', '.join(self.inputs)}]"]
+                            + [f"{s} hidden" for s in self.hidden_sizes] + ["1 output"])
+        lines = [f"ThresholdNetwork: {sizes}; theta(z) = 1 if z >= 0 else 0"]
+        names = list(self.inputs)
+        for li, layer in enumerate(self.layers):
+            last = li == len(self.layers) - 1
+            prefix = "h" if len(self.layers) == 2 else f"h{li + 1}_"
+            lines.append("output:" if last else f"hidden layer {li + 1} ({layer.size} neurons):")
+            out_names = ["out"] if last else [f"{prefix}{j + 1}" for j in range(layer.size)]
+            shown = layer.size if max_neurons is None else min(layer.size, max_neurons)
+            for j in range(shown):
+                lines.append(f"  {out_names[j]} = {_neuron_text(layer.weights[j], layer.biases[j], names)}")
+            if shown < layer.size:
+                lines.append(f"  ... {layer.size - shown} more neurons (render(max_neurons=None) shows all)")
+            names = out_names
+        return "\n".join(lines)
+
+
+def _num(v: float) -> str:
+    return f"{v:+g}"
+
+
+def _neuron_text(w: np.ndarray, b: float, names: Sequence[str]) -> str:
+    terms = []
+    for v, name in zip(w, names):
+        if v == 0:
+            continue
+        if v == 1:
+            terms.append(f"+{name}")
+        elif v == -1:
+            terms.append(f"-{name}")
+        else:
+            terms.append(f"{_num(v)}*{name}")
+    terms.append(_num(b))
+    text = f"theta({' '.join(terms)})"
+    form = integer_form(w, b)
+    if form is None:
+        return text
+    lit = [("~" if neg else "") + names[i] for i, _, neg in form.literals]
+    kind = form.kind
+    if kind == "const1":
+        note = "always 1"
+    elif kind == "const0":
+        note = "always 0"
+    elif kind == "and" and all(a == form.literals[0][1] for _, a, _ in form.literals):
+        note = f"AND({', '.join(lit)})"
+    elif kind == "or":
+        note = f"OR({', '.join(lit)})"
+    elif all(a == 1 for _, a, _ in form.literals):
+        note = f"at least {form.threshold} of ({', '.join(lit)})"
+    else:
+        return text
+    return f"{text}    # {note}"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)

@@ -1,0 +1,58 @@
+"""``ThresholdModule``: a ThresholdNetwork as a torch ``nn.Module`` (CPU or GPU, batched).
+
+Exact agreement with the numpy network needs exact pre-activations.  Compiled
+networks have small integer weights and half-integer biases: those sums are
+exact in float32 (and in TF32 matmuls, whose 10-bit mantissa still holds
+integers up to 2048), so float32 is used for them; any other network runs in
+float64.  The weights are buffers, not parameters: θ has no gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .network import ThresholdNetwork
+
+__all__ = ["ThresholdModule", "exact_float32"]
+
+
+def exact_float32(network: ThresholdNetwork) -> bool:
+    """True when every pre-activation is exactly representable in float32 and TF32 products."""
+    for layer in network.layers:
+        w, b = layer.weights, layer.biases
+        if not (np.all(w == np.round(w)) and np.all(np.abs(w) <= 1024)):
+            return False
+        if not np.all(b * 2 == np.round(b * 2)) or np.any(np.abs(b) > 2 ** 20):
+            return False
+        if np.abs(w).sum(axis=1).max(initial=0) + np.abs(b).max(initial=0) > 2 ** 22:
+            return False
+    return True
+
+
+class ThresholdModule(nn.Module):
+    """forward(x: (batch, n) 0/1 tensor) -> (batch,) tensor of 0./1. (θ(z) = [z >= 0])."""
+
+    def __init__(self, network: ThresholdNetwork, dtype: Any = None, device: Any = None) -> None:
+        super().__init__()
+        if dtype is None:
+            dtype = torch.float32 if exact_float32(network) else torch.float64
+        self.inputs = tuple(network.inputs)
+        self.compute_dtype = dtype
+        for i, layer in enumerate(network.layers):
+            self.register_buffer(f"weight{i}", torch.tensor(layer.weights, dtype=dtype, device=device))
+            self.register_buffer(f"bias{i}", torch.tensor(layer.biases, dtype=dtype, device=device))
+        self.n_layers = len(network.layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.to(self.compute_dtype)
+        for i in range(self.n_layers):
+            w = getattr(self, f"weight{i}")
+            b = getattr(self, f"bias{i}")
+            h = (torch.addmm(b, h, w.t()) >= 0).to(self.compute_dtype)
+        return h[:, 0]
+
+    def extra_repr(self) -> str:
+        return f"inputs={list(self.inputs)}, layers={self.n_layers}, dtype={self.compute_dtype}"

@@ -113,7 +113,7 @@ def _align(spec: Any, names: tuple[str, ...]) -> Any:
 def _row_bits(rows: Sequence[int], n: int) -> np.ndarray:
     r = np.asarray(rows, dtype=np.int64)
     shifts = np.arange(n - 1, -1, -1, dtype=np.int64)
-    return ((r[:, None] >> shifts[None, :]) & 1).astype(np.uint8).reshape(-1, n)
+    return ((r[:, None] >> shifts[None, :]) & 1).astype(np.uint8).reshape(len(r), n)
 
 
 def _exhaustive(net: ThresholdNetwork, spec: Any, names: tuple[str, ...], limit: int):

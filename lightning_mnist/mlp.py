@@ -89,7 +89,7 @@ class MLPClassifier(Classifier):
         logits = self(x)
         loss = F.cross_entropy(logits, y)
         self.check_finite(loss)
-        self.log_metrics("train", logits, y, loss)
+        self.update_metrics("train", logits, y, loss)
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -99,7 +99,7 @@ class SoftmaxRegression(Classifier):
         self.weight.grad, self.bias.grad = grad_w, grad_b
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        self.log_metrics("train", logits, y, loss)
+        self.update_metrics("train", logits, y, loss)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # Plain SGD with no momentum is exactly W -= lr * g.

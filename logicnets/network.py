@@ -191,10 +191,20 @@ class ThresholdNetwork:
                              f"this logicnets reads version {FORMAT_VERSION}")
         try:
             inputs = data["inputs"]
-            layers = [Layer(np.asarray(l["weights"], dtype=np.float64).reshape(len(l["biases"]), -1)
-                            if len(l["biases"]) else np.zeros((0, 0)), l["biases"])
-                      for l in data["layers"]]
+            if not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs):
+                raise LogicError("network JSON 'inputs' must be a list of names")
+            layers = []
+            width = len(inputs)
+            for l in data["layers"]:
+                biases = np.asarray(l["biases"], dtype=np.float64).reshape(-1)
+                weights = np.asarray(l["weights"], dtype=np.float64)
+                if weights.size == 0:
+                    weights = weights.reshape(biases.size, width)
+                layers.append(Layer(weights, biases))
+                width = biases.size
         except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, LogicError):
+                raise
             raise LogicError(f"malformed network JSON ({exc}); expected inputs and layers "
                              "with weights and biases") from None
         if not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs):

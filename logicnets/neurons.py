@@ -129,7 +129,7 @@ _EXACT_LIMIT = 2 ** 50
 def integer_form(weights: Any, bias: float) -> IntegerNeuron | None:
     """Exact integer form of ``θ(w·x + b)``, or None when weights are not dyadic.
 
-    >>> integer_form([1, -1, 0], 0.5)
+    >>> integer_form([1, -1, 0], -0.5)        # x & ~y: both literals needed
     IntegerNeuron(literals=((0, 1, False), (1, 1, True)), threshold=2)
     >>> integer_form([1, 1], -0.5).kind, integer_form([1, 1], -1.5).kind
     ('or', 'and')

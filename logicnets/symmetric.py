@@ -51,9 +51,9 @@ def _relevant(arr: np.ndarray, n: int) -> list[int]:
 def symmetric_profile(table: TruthTable) -> SymmetricProfile | None:
     """Profile of a function symmetric in (possibly negated) literals, else None.
 
-    >>> p = symmetric_profile(TruthTable.from_source("x ^ ~y ^ z"))
-    >>> p.negated, p.values
-    ((False, True, False), (1, 0, 1, 0))
+    >>> p = symmetric_profile(TruthTable.from_source("x & y & ~z | ~x & ~y & ~z | ~x & y & z"))
+    >>> p.negated, p.values          # exactly one of x, ~y, z
+    ((False, True, False), (0, 1, 0, 0))
     >>> symmetric_profile(TruthTable.from_source("x & y | z")) is None
     True
     """

@@ -23,13 +23,13 @@ def _all_rows(n: int) -> np.ndarray:
     return np.array(list(itertools.product([0, 1], repeat=n)), dtype=np.uint8).reshape(-1, n)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sympy_table():
     """sympy_table(expr, symbols) -> bool array over all rows, via sympy xreplace."""
     return _sympy_truth_table
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rows():
     """rows(n) -> all 2^n 0/1 rows, first column most significant (itertools, not logicnets)."""
     return _all_rows

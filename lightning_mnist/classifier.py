@@ -72,6 +72,20 @@ class Classifier(LightningModule):
                 "the run diverged. Lower the learning rate, or check the inputs for NaN."
             )
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # Lightning saves model, optimizer and loop state but not the RNG; without it a
+        # resumed run draws other dropout masks than the uninterrupted one. Only torch's
+        # generators drive training here, and tensors keep the checkpoint weights_only-safe.
+        checkpoint["torch_rng_state"] = torch.get_rng_state()
+        if torch.cuda.is_available():
+            checkpoint["cuda_rng_states"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "torch_rng_state" in checkpoint:
+            torch.set_rng_state(checkpoint["torch_rng_state"])
+        if "cuda_rng_states" in checkpoint and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint["cuda_rng_states"])
+
     def evaluate(self, stage: str, batch) -> None:
         x, y = batch
         logits = self(x)

@@ -15,7 +15,9 @@ from pathlib import Path
 from pytorch_lightning import LightningModule
 from pytorch_lightning.cli import LightningCLI
 
+from lightning_mnist.classifier import DivergenceError
 from lightning_mnist.datamodule import MNISTDataModule
+from lightning_mnist.idx import DataError
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 
@@ -63,14 +65,18 @@ def resolve_config_names(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     argv = resolve_config_names(sys.argv[1:] if argv is None else argv)
-    MNISTCLI(
-        LightningModule,
-        MNISTDataModule,
-        subclass_mode_model=True,
-        seed_everything_default=1337,
-        save_config_kwargs={"overwrite": True},
-        args=argv,
-    )
+    try:
+        MNISTCLI(
+            LightningModule,
+            MNISTDataModule,
+            subclass_mode_model=True,
+            seed_everything_default=1337,
+            save_config_kwargs={"overwrite": True},
+            args=argv,
+        )
+    except (DataError, DivergenceError) as err:  # the user's to fix: a message, not a traceback
+        print(f"lightning-mnist: error: {err}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(err, DataError) else 1) from None
 
 
 if __name__ == "__main__":

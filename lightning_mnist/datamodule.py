@@ -87,6 +87,8 @@ class MNISTDataModule(LightningDataModule):
             training images (chosen with ``seed``) for validation.
         seed: seed of the hold-out split and of the per-epoch shuffling.
         download: fetch missing files from the public mirrors.
+        verify_checksums: check each file's content md5 against the canonical one. Turn
+            off only for MNIST-format data of your own; structure is always checked.
     """
 
     num_classes = 10
@@ -101,6 +103,7 @@ class MNISTDataModule(LightningDataModule):
         val_size: int = 0,
         seed: int = 1337,
         download: bool = True,
+        verify_checksums: bool = True,
     ) -> None:
         super().__init__()
         self.spec = get_spec(dataset)
@@ -113,6 +116,7 @@ class MNISTDataModule(LightningDataModule):
         self.data_dir = Path(data_dir) if data_dir else default_data_dir(self.spec)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
+        self.verify_checksums = verify_checksums
         self.train_set = self.val_set = self.test_set = None
 
     @property
@@ -140,7 +144,7 @@ class MNISTDataModule(LightningDataModule):
         self.val_set = InMemoryDataset(train[0][val_idx], train[1][val_idx])
 
     def _tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        images, labels = load_split(self.spec, self.data_dir, split)
+        images, labels = load_split(self.spec, self.data_dir, split, self.verify_checksums)
         x = torch.from_numpy(images.astype(np.float32)) / 255  # the notebook's X /= 255
         return x.reshape(len(x), *self.dims), torch.from_numpy(labels.astype(np.int64))
 

@@ -9,7 +9,7 @@ then a clipped log: the same function, without the clipping at 1e-7.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import torch
@@ -36,7 +36,6 @@ def dense_stack(num_features: int, layers: list[Layer]) -> tuple[nn.Sequential, 
     modules: list[nn.Module] = []
     width = num_features
     for layer in layers:
-        layer = Layer(**layer) if isinstance(layer, dict) else layer
         if layer.width < 1 or not 0 <= layer.dropout < 1 or layer.activation not in ACTIVATIONS:
             raise ValueError(
                 f"bad layer {layer}: width must be >= 1, dropout in [0, 1), "
@@ -77,7 +76,9 @@ class MLPClassifier(Classifier):
     ) -> None:
         super().__init__(num_classes)
         layers = [Layer(512)] if layers is None else layers
-        self.save_hyperparameters()
+        layers = [Layer(**x) if isinstance(x, dict) else x for x in layers]
+        self.save_hyperparameters(ignore="layers")
+        self.hparams["layers"] = [asdict(layer) for layer in layers]  # plain data in checkpoints
         self.hidden, width = dense_stack(num_features, layers)
         self.output = keras_dense(width, num_classes)
 

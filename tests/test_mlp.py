@@ -1,0 +1,189 @@
+"""MLPClassifier: architecture, Keras 1 defaults, reproducibility, resume, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from lightning_mnist import DivergenceError, Layer, MLPClassifier, MNISTDataModule
+from lightning_mnist.optimizers import make_optimizer
+from lightning_mnist.presets import PRESETS, depth_member, seed_dropout, width_member
+from tests.conftest import write_tiny
+
+
+@pytest.fixture
+def tiny_dir(tmp_path):
+    write_tiny(tmp_path / "data", n_train=640, n_test=200, label_noise=0.1)
+    return tmp_path / "data"
+
+
+def tiny_dm(data_dir, **kwargs) -> MNISTDataModule:
+    kwargs.setdefault("batch_size", 64)
+    return MNISTDataModule(data_dir=str(data_dir), verify_checksums=False, **kwargs)
+
+
+def trainer(tmp_path, max_epochs: int, **kwargs) -> pl.Trainer:
+    kwargs.setdefault("logger", False)
+    kwargs.setdefault("enable_checkpointing", False)
+    return pl.Trainer(
+        max_epochs=max_epochs, accelerator="cpu", devices=1, deterministic=True,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, **kwargs,
+    )
+
+
+def test_seed_dropout_has_the_notebooks_layers_in_order():
+    model = seed_dropout()
+    kinds = [(type(m).__name__, getattr(m, "out_features", getattr(m, "p", None))) for m in model.hidden]
+    assert kinds == [
+        ("Linear", 512), ("ReLU", None), ("Dropout", 0.2),
+        ("Linear", 512), ("ReLU", None),
+        ("Linear", 512), ("Tanh", None), ("Dropout", 0.1),
+    ]
+    assert (model.output.in_features, model.output.out_features) == (512, 10)
+    assert model.hparams.optimizer == "adadelta"
+
+
+@pytest.mark.parametrize("depth", [1, 3, 10])
+def test_depth_member_stacks_512_relu_layers(depth):
+    model = depth_member(depth, "rmsprop")
+    linears = [m for m in model.hidden if isinstance(m, nn.Linear)]
+    assert [m.out_features for m in linears] == [512] * depth
+    assert sum(isinstance(m, nn.ReLU) for m in model.hidden) == depth
+    assert model.hparams.optimizer == "rmsprop"
+
+
+def test_width_member_and_presets_registry():
+    assert width_member(8).hidden[0].out_features == 8
+    assert set(PRESETS) == {"seed_mlp", "width_member", "depth_member", "seed_dropout"}
+
+
+def test_weights_are_glorot_uniform_and_biases_zero():
+    torch.manual_seed(0)
+    model = MLPClassifier([Layer(512)])
+    for linear in (model.hidden[0], model.output):
+        fan_out, fan_in = linear.weight.shape
+        limit = math.sqrt(6 / (fan_in + fan_out))
+        w = linear.weight.detach()
+        assert w.abs().max() <= limit
+        assert w.abs().max() > 0.95 * limit  # uniform over the whole range, not a narrower init
+        assert abs(w.std().item() - limit / math.sqrt(3)) < 0.03 * limit
+        assert torch.count_nonzero(linear.bias) == 0
+
+
+@pytest.mark.parametrize("bad", [Layer(0), Layer(8, "softplus"), Layer(8, "relu", 1.0)])
+def test_bad_layers_are_rejected_with_a_clear_error(bad):
+    with pytest.raises(ValueError, match="bad layer"):
+        MLPClassifier([bad])
+
+
+def test_unknown_optimizer_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown optimizer 'adamw'.*choose one of"):
+        make_optimizer("adamw", [nn.Parameter(torch.zeros(1))])
+
+
+@pytest.mark.parametrize(
+    "name, cls, expected",
+    [
+        ("sgd", torch.optim.SGD, {"lr": 0.01, "momentum": 0}),
+        ("rmsprop", torch.optim.RMSprop, {"lr": 0.001, "alpha": 0.9, "eps": 1e-8}),
+        ("adadelta", torch.optim.Adadelta, {"lr": 1.0, "rho": 0.95, "eps": 1e-8}),
+        ("adam", torch.optim.Adam, {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8}),
+        ("nadam", torch.optim.NAdam, {"lr": 0.002, "eps": 1e-8, "momentum_decay": 0.004}),
+    ],
+)
+def test_optimizers_have_keras1_defaults(name, cls, expected):
+    opt = make_optimizer(name, [nn.Parameter(torch.zeros(3))])
+    assert type(opt) is cls
+    for key, value in expected.items():
+        assert opt.defaults[key] == value
+    assert make_optimizer(name, [nn.Parameter(torch.zeros(3))], lr=0.5).defaults["lr"] == 0.5
+
+
+def keras1_rmsprop(p, grads, lr=0.001, rho=0.9, eps=1e-8):
+    a = np.zeros_like(p)
+    for g in grads:
+        a = rho * a + (1 - rho) * g**2
+        p = p - lr * g / (np.sqrt(a) + eps)
+    return p
+
+
+def keras1_adadelta(p, grads, lr=1.0, rho=0.95, eps=1e-8):
+    a, d = np.zeros_like(p), np.zeros_like(p)
+    for g in grads:
+        a = rho * a + (1 - rho) * g**2
+        update = g * np.sqrt(d + eps) / np.sqrt(a + eps)
+        p = p - lr * update
+        d = rho * d + (1 - rho) * update**2
+    return p
+
+
+@pytest.mark.parametrize("name, reference", [("rmsprop", keras1_rmsprop), ("adadelta", keras1_adadelta)])
+def test_rmsprop_and_adadelta_match_keras1_update_rules(name, reference):
+    rng = np.random.default_rng(0)
+    p0 = rng.normal(size=5)
+    grads = [rng.normal(size=5) * 10.0 ** rng.integers(-6, 2) for _ in range(20)]
+    param = nn.Parameter(torch.tensor(p0))
+    opt = make_optimizer(name, [param])
+    for g in grads:
+        param.grad = torch.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(param.detach().numpy(), reference(p0, grads), rtol=1e-12, atol=1e-14)
+
+
+def test_training_learns_the_tiny_set(tiny_dir, tmp_path):
+    pl.seed_everything(0)
+    model = MLPClassifier([Layer(64)], optimizer="adam")
+    t = trainer(tmp_path, 3)
+    t.fit(model, datamodule=tiny_dm(tiny_dir))
+    assert {"train/loss", "train/acc", "val/loss", "val/acc"} <= set(t.callback_metrics)
+    (result,) = t.test(model, datamodule=tiny_dm(tiny_dir), verbose=False)
+    assert result["test/acc"] > 0.6
+
+
+def fit_metrics(tiny_dir, tmp_path, seed: int) -> dict:
+    pl.seed_everything(seed)
+    t = trainer(tmp_path, 2)
+    t.fit(seed_dropout(), datamodule=tiny_dm(tiny_dir))
+    return {k: float(v) for k, v in t.callback_metrics.items()}
+
+
+def test_same_seed_gives_identical_metrics(tiny_dir, tmp_path):
+    first = fit_metrics(tiny_dir, tmp_path, 7)
+    assert first == fit_metrics(tiny_dir, tmp_path, 7)
+    assert first != fit_metrics(tiny_dir, tmp_path, 8)
+
+
+def test_resume_from_checkpoint_matches_uninterrupted_run(tiny_dir, tmp_path):
+    """Stop after epoch 1, resume from the checkpoint: same final weights as 3 straight epochs.
+
+    seed_dropout has dropout, so this also checks that the RNG state travels in the checkpoint.
+    """
+    pl.seed_everything(3)
+    straight = seed_dropout()
+    trainer(tmp_path / "a", 3).fit(straight, datamodule=tiny_dm(tiny_dir))
+
+    pl.seed_everything(3)
+    first = seed_dropout()
+    t = trainer(tmp_path / "b", 1, enable_checkpointing=True)
+    t.fit(first, datamodule=tiny_dm(tiny_dir))
+    ckpt = tmp_path / "stopped.ckpt"
+    t.save_checkpoint(ckpt)
+
+    torch.manual_seed(12345)  # a fresh process would start from some other RNG state
+    resumed = seed_dropout()
+    trainer(tmp_path / "c", 3).fit(resumed, datamodule=tiny_dm(tiny_dir), ckpt_path=ckpt)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_divergence_stops_the_run_with_a_clear_message(tiny_dir, tmp_path):
+    model = MLPClassifier([Layer(32)], optimizer="sgd", lr=1e30)
+    t = trainer(tmp_path, 5)
+    with pytest.raises(DivergenceError, match="diverged"):
+        t.fit(model, datamodule=tiny_dm(tiny_dir))
+    assert t.current_epoch == 0  # stopped inside the first epoch, not after five

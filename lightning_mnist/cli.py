@@ -48,8 +48,9 @@ class MNISTCLI(LightningCLI):
 
     def _print_accuracy(self) -> None:
         acc = self.trainer.callback_metrics.get("test/acc")
+        log_dir = self.trainer.log_dir  # a collective call under DDP: every rank makes it
         if acc is not None and self.trainer.is_global_zero:
-            print(f"test accuracy: {float(acc):.4f}  (run directory: {self.trainer.log_dir})")
+            print(f"test accuracy: {float(acc):.4f}  (run directory: {log_dir})")
 
 
 def resolve_config_names(argv: list[str]) -> list[str]:

@@ -1,0 +1,102 @@
+"""The ``lightning-mnist`` CLI, run as a subprocess so Lightning's DDP launcher works."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lightning_mnist.cli import CONFIG_DIR, resolve_config_names
+from tests.conftest import write_tiny
+
+SHIPPED = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    return subprocess.run(
+        [sys.executable, "-m", "lightning_mnist.cli", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def tiny_args(data_dir: Path, runs: Path, name: str) -> list[str]:
+    return [
+        "--data.data_dir", str(data_dir), "--data.verify_checksums", "false",
+        "--data.batch_size", "32", "--data.eval_batch_size", "50",
+        "--trainer.logger.init_args.save_dir", str(runs),
+        "--trainer.logger.init_args.name", name,
+        "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
+    ]
+
+
+def metrics(run_dir: Path) -> dict[str, float]:
+    """Last logged value of every column of a run's metrics.csv."""
+    out: dict[str, float] = {}
+    with open(run_dir / "metrics.csv") as f:
+        for row in csv.DictReader(f):
+            out.update({k: float(v) for k, v in row.items() if v})
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("tiny")
+    write_tiny(data, n_train=400, n_test=301, label_noise=0.3)  # 301: shards of 150 and 151
+    return data
+
+
+def test_config_names_resolve_to_shipped_files(tmp_path):
+    assert {"softmax_gd", "seed_mlp", "seed_dropout", "width", "depth_sgd", "depth_rmsprop"} <= set(SHIPPED)
+    (resolved,) = resolve_config_names(["--config", "seed_mlp"])[1:]
+    assert resolved == str(CONFIG_DIR / "seed_mlp.yaml")
+    local = tmp_path / "seed_mlp"
+    local.write_text("")
+    assert resolve_config_names(["--config", str(local)]) == ["--config", str(local)]
+
+
+@pytest.mark.parametrize("config", SHIPPED)
+def test_every_shipped_config_parses(config, tmp_path):
+    result = cli("fit", "--config", config, "--print_config", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "class_path: lightning_mnist" in result.stdout
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_match_one_process_on_the_same_weights(tiny_dir, tmp_path):
+    """Fit + test on 2 CPU processes (DDP, gloo), then test the saved weights on 1 process."""
+    runs = tmp_path / "runs"
+    fit = cli(
+        "fit", "--config", "seed_mlp", *tiny_args(tiny_dir, runs, "ddp"),
+        "--trainer.devices", "2", "--trainer.strategy", "ddp", "--trainer.max_epochs", "2",
+        cwd=tmp_path,
+    )
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    assert fit.stdout.count("test accuracy:") == 1  # printed by rank 0 only
+    run_dir = runs / "ddp" / "version_0"
+    assert (run_dir / "config.yaml").is_file()
+    (ckpt,) = (run_dir / "checkpoints").glob("*.ckpt")
+    ddp_acc = metrics(run_dir)["test/acc"]
+
+    single = cli(
+        "test", "--config", "seed_mlp", *tiny_args(tiny_dir, runs, "single"),
+        "--trainer.devices", "1", "--ckpt_path", str(ckpt), cwd=tmp_path,
+    )
+    assert single.returncode == 0, single.stderr[-3000:]
+    assert metrics(runs / "single" / "version_0")["test/acc"] == ddp_acc
+    assert f"test accuracy: {ddp_acc:.4f}" in single.stdout
+
+
+def test_missing_data_is_a_clear_error_not_a_traceback(tmp_path):
+    result = cli(
+        "fit", "--config", "seed_mlp", "--data.data_dir", str(tmp_path / "nowhere"),
+        "--data.download", "false", cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "lightning-mnist: error:" in result.stderr
+    assert "Put the four IDX files" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import LogicError
 from .formula import Node
-from .neurons import IntegerNeuron, integer_form
+from .neurons import IntegerNeuron, integer_forms
 
 __all__ = ["ONES", "ZERO", "Layout", "FormulaBits", "NetworkBits", "TableBits",
            "evaluator_for", "unpack", "pack"]
@@ -276,31 +276,25 @@ class NetworkBits:
         self.network = network
         self.layout = layout
         self.forms: list[list[IntegerNeuron | None]] = [
-            [integer_form(l.weights[j], l.biases[j]) for j in range(l.size)] for l in network.layers]
+            integer_forms(l.weights, l.biases) for l in network.layers]
         self.exact = all(f is not None for layer in self.forms for f in layer)
+        # input-layer AND neurons as precomputed cubes (None: contradictory, always 0)
+        self._layer0_cubes: dict[int, Any] = {}
+        if self.exact:
+            for j, f in enumerate(self.forms[0]):
+                if f.kind == "and":
+                    self._layer0_cubes[j] = layout.cube([(k, not neg) for k, _, neg in f.literals])
+        # fast path: OR of input-layer ANDs = one cube fill per term
         self._fast = None
         if self.exact and len(network.layers) == 2:
             out = self.forms[1][0]
             hidden = self.forms[0]
             if out.kind == "or" and not any(neg for _, _, neg in out.literals) and all(
                     hidden[i].kind in ("and", "const0", "const1") for i, _, _ in out.literals):
-                cubes = []
-                always = False
-                for i, _, _ in out.literals:
-                    h = hidden[i]
-                    if h.kind == "const1":
-                        always = True
-                    elif h.kind == "and":
-                        c = layout.cube([(k, not neg) for k, _, neg in h.literals])
-                        if c is not None:
-                            cubes.append(c)
+                always = any(hidden[i].kind == "const1" for i, _, _ in out.literals)
+                cubes = [self._layer0_cubes[i] for i, _, _ in out.literals
+                         if hidden[i].kind == "and" and self._layer0_cubes[i] is not None]
                 self._fast = (always, cubes)
-        # input-layer AND neurons as precomputed cubes
-        self._layer0_cubes: dict[int, Any] = {}
-        if self.exact:
-            for j, f in enumerate(self.forms[0]):
-                if f.kind == "and":
-                    self._layer0_cubes[j] = layout.cube([(k, not neg) for k, _, neg in f.literals])
 
     def _neuron(self, form: IntegerNeuron, planes: Sequence[Any], sums: dict) -> Any:
         kind = form.kind

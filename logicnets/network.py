@@ -130,7 +130,7 @@ class ThresholdNetwork:
         if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
             raise LogicError(f"expected a 0/1 array of shape (batch, {self.n_inputs}) with columns "
                              f"{list(self.inputs)}, got shape {np.shape(x)}")
-        if arr.dtype != np.bool_ and arr.size and not np.isin(arr, (0, 1)).all():
+        if arr.dtype != np.bool_ and arr.size and not ((arr == 0) | (arr == 1)).all():
             raise LogicError("network inputs must be 0/1 values")
         return arr.astype(np.float64), single
 

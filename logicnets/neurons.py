@@ -7,6 +7,7 @@ this package keeps its pre-activation at least 0.5 away from 0 on 0/1 inputs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,10 @@ def heaviside(z: Any, at_zero: float = 1.0) -> np.ndarray:
     [0.0, 0.0, 1.0]
     """
     z = np.asarray(z, dtype=np.float64)
+    if at_zero == 1:
+        return (z >= 0).astype(np.float64)
+    if at_zero == 0:
+        return (z > 0).astype(np.float64)
     return np.where(z > 0, 1.0, np.where(z == 0, float(at_zero), 0.0))
 
 
@@ -105,11 +110,11 @@ class IntegerNeuron:
     literals: tuple[tuple[int, int, bool], ...]
     threshold: int
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(a for _, a, _ in self.literals)
 
-    @property
+    @cached_property
     def kind(self) -> str:
         if self.threshold <= 0:
             return "const1"
@@ -136,26 +141,45 @@ def integer_form(weights: Any, bias: float) -> IntegerNeuron | None:
     >>> integer_form([0.1, 0.2], 0.0) is None
     True
     """
+    return integer_forms(np.asarray(weights, dtype=np.float64).reshape(1, -1), [bias])[0]
+
+
+def integer_forms(weights: Any, biases: Any) -> list[IntegerNeuron | None]:
+    """:func:`integer_form` for every row of a layer at once (vectorised scale search)."""
     import math
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    b = float(bias)
-    if not np.all(np.isfinite(w)) or not math.isfinite(b):
-        return None
-    scale = 0
-    while scale <= 40 and not np.all(np.floor(w * 2.0 ** scale) == w * 2.0 ** scale):
-        scale += 1
-    if scale > 40:
-        return None
-    ws = w * 2.0 ** scale
-    if np.abs(ws).sum() >= _EXACT_LIMIT:
-        return None
-    c = math.ceil(-b * 2.0 ** scale)  # S >= -b  <=>  S >= ceil(-b) for integer S
-    lits = []
-    for i, v in enumerate(ws):
-        a = int(v)
-        if a > 0:
-            lits.append((i, a, False))
-        elif a < 0:
-            lits.append((i, -a, True))
-            c += -a
-    return IntegerNeuron(tuple(lits), int(c))
+    W = np.asarray(weights, dtype=np.float64)
+    b = np.asarray(biases, dtype=np.float64).reshape(-1)
+    out: list[IntegerNeuron | None] = [None] * W.shape[0]
+    if W.shape[0] == 0:
+        return out
+    finite = np.isfinite(W).all(axis=1) & np.isfinite(b)
+    # smallest power-of-two scale per row that makes the row integral (None past 2^40)
+    scale = np.full(W.shape[0], -1)
+    todo = finite.copy()
+    for s in range(41):
+        if not todo.any():
+            break
+        ws = W[todo] * 2.0 ** s
+        ok = (np.floor(ws) == ws).all(axis=1)
+        idx = np.flatnonzero(todo)[ok]
+        scale[idx] = s
+        todo[idx] = False
+    for j in range(W.shape[0]):
+        s = int(scale[j])
+        if s < 0:
+            continue
+        ws = W[j] * 2.0 ** s
+        if np.abs(ws).sum() >= _EXACT_LIMIT:
+            continue
+        c = math.ceil(-float(b[j]) * 2.0 ** s)  # S >= -b  <=>  S >= ceil(-b) for integer S
+        lits = []
+        nz = np.flatnonzero(ws)
+        for i, v in zip(nz.tolist(), ws[nz].tolist()):
+            a = int(v)
+            if a > 0:
+                lits.append((i, a, False))
+            else:
+                lits.append((i, -a, True))
+                c += -a
+        out[j] = IntegerNeuron(tuple(lits), int(c))
+    return out

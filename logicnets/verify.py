@@ -82,7 +82,7 @@ def _merge_variables(net: ThresholdNetwork, spec: Any) -> tuple[str, ...]:
 
 def _align(spec: Any, names: tuple[str, ...]) -> Any:
     if isinstance(spec, Formula):
-        return Formula(spec.node, names)
+        return spec if spec.variables == names else Formula(spec.node, names)
     if isinstance(spec, TruthTable):
         if spec.variables == names:
             return spec
@@ -146,8 +146,10 @@ def _exhaustive(net: ThresholdNetwork, spec: Any, names: tuple[str, ...], limit:
 
 
 def _outputs(spec: Any, rows: np.ndarray) -> np.ndarray:
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.uint8)
     if isinstance(spec, ThresholdNetwork):
-        return spec(rows).astype(np.uint8) if len(rows) else np.zeros(0, np.uint8)
+        return spec(rows).astype(np.uint8)
     if isinstance(spec, Formula):
         return spec.evaluate(rows).astype(np.uint8)
     idx = rows.astype(np.int64) @ (1 << np.arange(rows.shape[1] - 1, -1, -1, dtype=np.int64)) \

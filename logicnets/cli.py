@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="verify a saved network against a formula")
     v.add_argument("network", help="network JSON file written by compile --json")
     v.add_argument("formula", help="formula to check against")
-    v.add_argument("--method", default="auto", choices=["auto", "exhaustive", "sat"])
+    v.add_argument("--method", default="auto", choices=["auto", "exhaustive", "sat", "sympy"],
+                   help="auto: every row up to 26 inputs, SAT beyond")
 
     d = sub.add_parser("decompile", help="print the formula a saved network computes")
     d.add_argument("network", help="network JSON file")

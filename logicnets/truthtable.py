@@ -210,6 +210,12 @@ def as_spec(source: Any, variables: Sequence[Any] | None = None) -> Any:
             raise LogicError(f"variables {list(names)} do not match the truth table's "
                              f"{list(source.variables)}")
         return source
+    if isinstance(source, (list, tuple, np.ndarray)) and not isinstance(source, str):
+        try:
+            return TruthTable.from_outputs(np.asarray(source), names)
+        except LogicError as exc:
+            raise LogicError(f"{exc}; a list or array is read as the 2^n outputs of a truth table "
+                             "(for row numbers use TruthTable.from_minterms)") from None
     if isinstance(source, ThresholdNetwork):
         if names and names != source.inputs:
             raise LogicError(f"variables {list(names)} do not match the network inputs "

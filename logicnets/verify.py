@@ -164,7 +164,8 @@ def verify(network: ThresholdNetwork, spec: Any, variables: Sequence[Any] | None
     TruthTable or another network) on every input, or return counterexamples.
 
     ``method``: "auto" (exhaustive up to ``exhaustive_vars`` inputs, else SAT),
-    "exhaustive" or "sat".  Inputs of the network that the formula does not use
+    "exhaustive", "sat" (python-sat, or sympy when it is missing) or "sympy"
+    (sympy ``satisfiable`` on ``Xor(formula, decompiled network)``; slow).  Inputs of the network that the formula does not use
     are free: the formula must hold for every value of them.
 
     >>> from logicnets import compile
@@ -176,19 +177,22 @@ def verify(network: ThresholdNetwork, spec: Any, variables: Sequence[Any] | None
     """
     if not isinstance(network, ThresholdNetwork):
         raise LogicError(f"verify expects a ThresholdNetwork first, got {type(network).__name__}")
-    if method not in ("auto", "exhaustive", "sat"):
-        raise LogicError(f"unknown method {method!r}; choose auto, exhaustive or sat")
+    if method not in ("auto", "exhaustive", "sat", "sympy"):
+        raise LogicError(f"unknown method {method!r}; choose auto, exhaustive, sat or sympy")
     spec = as_spec(spec, variables)
     names = _merge_variables(network, spec)
     spec = _align(spec, names)
     n = len(names)
     t0 = time.perf_counter()
-    use_sat = method == "sat" or (method == "auto" and n > exhaustive_vars)
+    use_sat = method in ("sat", "sympy") or (method == "auto" and n > exhaustive_vars)
     if isinstance(spec, TruthTable) and use_sat:
+        if method in ("sat", "sympy"):
+            raise LogicError("a truth table is checked row by row; use method='exhaustive' or 'auto'")
         use_sat = False  # a table is explicit anyway
     if use_sat:
         from .sat import prove
-        eq, rows, engine = prove(spec, network, names, max_counterexamples)
+        eq, rows, engine = prove(spec, network, names, max_counterexamples,
+                                 engine="sympy" if method == "sympy" else "auto")
         cex = np.array(rows, dtype=np.uint8).reshape(-1, n)
         mism = None
         checked = 0

@@ -236,3 +236,33 @@ def test_sat_and_exhaustive_agree_on_small_cases():
     for text, other in [("a -> b", "~a | b"), ("a <-> b <-> c", "a ^ b ^ c"), ("a ^ b", "a | b")]:
         net = compile(other)
         assert bool(verify(net, text, method="sat")) == bool(verify(net, text, method="exhaustive"))
+
+
+def test_sympy_satisfiable_engine_proves_and_refutes():
+    net = compile("a ^ b ^ c")
+    res = verify(net, "a ^ b ^ c", method="sympy")
+    assert res.equivalent and "sympy" in res.method
+    res = verify(compile("a | b ^ c"), "a ^ b ^ c", method="sympy")
+    assert not res.equivalent
+    row = res.counterexamples[0]
+    assert res.expected[0] != res.got[0]
+    assert compile("a | b ^ c")(row) == res.got[0]
+
+
+def test_sat_falls_back_to_sympy_without_python_sat(monkeypatch):
+    import logicnets.sat as sat
+    monkeypatch.setattr(sat, "_solver_class", lambda: (None, None))
+    assert not sat.have_solver()
+    res = verify(compile("x ^ y"), "(x | y) & ~(x & y)", method="sat")
+    assert res.equivalent and "sympy" in res.method
+    assert not verify(compile("x -> y"), "x | y", method="sat")
+
+
+def test_truth_table_sources_for_verify_and_compile():
+    net = compile([0, 1, 1, 0], ["x", "y"])
+    assert verify(net, "x ^ y")
+    assert verify(net, np.array([False, True, True, False]), ["x", "y"])
+    with pytest.raises(LogicError, match="from_minterms"):
+        compile([1, 2])
+    with pytest.raises(LogicError, match="exhaustive"):
+        verify(net, TruthTable.from_outputs("0110", ["x", "y"]), method="sat")

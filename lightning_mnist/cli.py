@@ -64,17 +64,22 @@ def resolve_config_names(argv: list[str]) -> list[str]:
     return out
 
 
+def build_cli(args: list[str], **kwargs) -> MNISTCLI:
+    """The CLI as ``lightning-mnist`` builds it; ``run=False`` gives its objects untrained."""
+    options = dict(
+        model_class=LightningModule,
+        datamodule_class=MNISTDataModule,
+        subclass_mode_model=True,
+        seed_everything_default=1337,
+        save_config_kwargs={"overwrite": True},
+    )
+    return MNISTCLI(args=resolve_config_names(args), **{**options, **kwargs})
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = resolve_config_names(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        MNISTCLI(
-            LightningModule,
-            MNISTDataModule,
-            subclass_mode_model=True,
-            seed_everything_default=1337,
-            save_config_kwargs={"overwrite": True},
-            args=argv,
-        )
+        build_cli(argv)
     except (DataError, DivergenceError) as err:  # the user's to fix: a message, not a traceback
         print(f"lightning-mnist: error: {err}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, DataError) else 1) from None

@@ -21,10 +21,8 @@ import torch
 import torch.nn.functional as F
 from pytorch_lightning import Callback
 
-from pytorch_lightning import LightningModule
-
 from lightning_mnist import MNISTDataModule
-from lightning_mnist.cli import MNISTCLI, resolve_config_names
+from lightning_mnist.cli import build_cli
 from lightning_mnist.mlp import Layer, dense_stack, keras_dense
 
 
@@ -42,14 +40,10 @@ class EpochTimer(Callback):
 def lightning_epoch(run_dir: str) -> float:
     """Build everything through the CLI, as a user's run does, and time one epoch."""
     timer = EpochTimer()
-    cli = MNISTCLI(
-        args=resolve_config_names([
-            "--config", "seed_mlp", "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "0",
-            "--trainer.num_sanity_val_steps", "0", "--trainer.logger.init_args.save_dir", run_dir,
-        ]),
-        model_class=LightningModule, datamodule_class=MNISTDataModule, subclass_mode_model=True,
-        run=False, seed_everything_default=1337,
-    )
+    cli = build_cli([
+        "--config", "seed_mlp", "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "0",
+        "--trainer.num_sanity_val_steps", "0", "--trainer.logger.init_args.save_dir", run_dir,
+    ], run=False)
     cli.trainer.callbacks.append(timer)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return timer.times[0]

@@ -1,0 +1,162 @@
+"""Sweeps: many ordinary config runs, one result file each, gathered by ``collect``.
+
+A sweep point is a shipped config plus a few CLI overrides and a seed, run through the same
+``MNISTCLI`` a user runs by hand. Its result goes to ``<out>/points/<sweep>/<key>.json``
+(written atomically), so a sweep can run in one process, as one point per cluster array job
+(``lightning-mnist sweep width --index $SLURM_ARRAY_TASK_ID``), or be resumed: points whose
+file exists are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from lightning_mnist.cli import build_cli
+
+BASE_SEED = 1337  # the notebook's np.random.seed(1337)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much of the notebook to run: ``notebook`` is its exact settings."""
+
+    name: str
+    epochs: int  # for every Keras model (the notebook: 50)
+    seeds: int  # runs per sweep point
+    widths: tuple[int, ...] = tuple(2**k for k in range(1, 12))
+    depths: tuple[int, ...] = tuple(range(1, 11))
+    limit_train_batches: float = 1.0  # fraction of each training epoch
+
+
+PROFILES = {
+    "quick": Profile("quick", epochs=2, seeds=2),
+    "notebook": Profile("notebook", epochs=50, seeds=3),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    sweep: str
+    key: str  # unique within the sweep, also the result's file name
+    config: str  # a shipped config name or a path
+    overrides: tuple[str, ...]
+    seed: int
+    x: float | None = None  # the sweep variable, for plots
+
+    def result_path(self, out: Path) -> Path:
+        return out / "points" / self.sweep / f"{self.key}.json"
+
+
+def _member(sweep: str, config: str, var: str | None, values, profile: Profile, arg: str | None) -> list[Point]:
+    points = []
+    for value in values:
+        for s in range(profile.seeds):
+            over = (arg, str(value)) if arg else ()
+            key = f"{var}={value}-seed={BASE_SEED + s}" if var else f"seed={BASE_SEED + s}"
+            points.append(Point(sweep, key, config, over, BASE_SEED + s, value))
+    return points
+
+
+SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
+    "seed_mlp": lambda p: _member("seed_mlp", "seed_mlp", None, [None], p, None),
+    "width": lambda p: _member("width", "width", "width", p.widths, p, "--model.init_args.width"),
+    "depth_sgd": lambda p: _member("depth_sgd", "depth_sgd", "depth", p.depths, p, "--model.init_args.depth"),
+    "depth_rmsprop": lambda p: _member(
+        "depth_rmsprop", "depth_rmsprop", "depth", p.depths, p, "--model.init_args.depth"
+    ),
+    "seed_dropout": lambda p: _member("seed_dropout", "seed_dropout", None, [None], p, None),
+}
+
+
+def sweep_points(name: str, profile: Profile) -> list[Point]:
+    if name not in SWEEPS:
+        raise ValueError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
+    return SWEEPS[name](profile)
+
+
+def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1) -> dict:
+    """Train and test one point through the CLI machinery; write and return its result."""
+    args = [
+        "--config", point.config, *point.overrides,
+        "--seed_everything", str(point.seed),
+        "--trainer.max_epochs", str(profile.epochs),
+        "--trainer.limit_train_batches", str(profile.limit_train_batches),
+        "--trainer.enable_checkpointing", "false",
+        "--trainer.enable_model_summary", "false",
+        "--trainer.logger.init_args.save_dir", str(out / "runs"),
+        "--trainer.logger.init_args.name", f"{point.sweep}/{point.key}",
+        "--trainer.logger.init_args.version", "0",
+        "--trainer.callbacks+=pytorch_lightning.callbacks.TQDMProgressBar",
+        "--trainer.callbacks.process_position", str(progress_position),
+        "--trainer.callbacks.leave", "false",
+    ]
+    cli = build_cli(args, run=False)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    train_seconds = time.perf_counter() - start
+    (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
+    result = {
+        **asdict(point),
+        "profile": profile.name,
+        "epochs": profile.epochs,
+        "test_acc": float(test["test/acc"]),
+        "test_loss": float(test["test/loss"]),
+        "train_seconds": train_seconds,
+    }
+    if cli.trainer.is_global_zero:
+        write_json(point.result_path(out), result)
+    return result
+
+
+def run_sweep(name: str, profile: Profile, out: Path, index: int | None = None,
+              on_point: Callable[[Point], None] | None = None) -> list[dict]:
+    """Run every point of ``name`` (or only point ``index``), skipping those already done."""
+    points = sweep_points(name, profile)
+    if index is not None:
+        if not 0 <= index < len(points):
+            raise ValueError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
+        points = [points[index]]
+    results = []
+    for point in points:
+        if on_point:
+            on_point(point)
+        path = point.result_path(out)
+        results.append(json.loads(path.read_text()) if path.exists() else run_point(point, profile, out))
+    return results
+
+
+def collect(name: str, out: Path) -> list[dict]:
+    """Mean, standard deviation and count of test accuracy (and time) per sweep value."""
+    files = sorted((out / "points" / name).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no results for sweep {name!r} in {out / 'points' / name}; run it first")
+    groups: dict = {}
+    for f in files:
+        r = json.loads(f.read_text())
+        groups.setdefault(r["x"], []).append(r)
+    rows = []
+    for x, runs in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        accs = [r["test_acc"] for r in runs]
+        secs = [r["train_seconds"] for r in runs]
+        rows.append({
+            "x": x, "n": len(runs), "epochs": runs[0]["epochs"],
+            "acc_mean": statistics.fmean(accs), "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "seconds_mean": statistics.fmean(secs),
+        })
+    write_json(out / f"{name}.json", rows)
+    return rows
+
+
+def write_json(path: Path, data) -> None:
+    """Write ``data`` as JSON through a temporary file and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
+        json.dump(data, f, indent=1)
+    os.replace(f.name, path)

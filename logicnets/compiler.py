@@ -36,6 +36,8 @@ METHODS = ("dnf", "auto", "threshold", "symmetric")
 #: Up to this many variables compile tabulates the function (bit-sliced) to
 #: detect constants, minimise, and test separability / symmetry.
 TABLE_VARS = 22
+#: Largest first-layer weight matrix compile builds (hidden x inputs; 8 bytes each).
+MAX_WEIGHTS = 50_000_000
 
 
 def constant_network(value: bool, variables: Sequence[str]) -> ThresholdNetwork:
@@ -54,6 +56,10 @@ def network_from_terms(terms: Sequence[Term], variables: Sequence[str], stats: d
     """Notebook construction from bitmask terms (see :mod:`logicnets.dnf`)."""
     vs = tuple(variables)
     n = len(vs)
+    if len(terms) * n > MAX_WEIGHTS:
+        raise LogicError(f"the network would have {len(terms)} hidden neurons x {n} inputs = "
+                         f"{len(terms) * n} weights (limit {MAX_WEIGHTS}); try method='auto' or "
+                         "minimize=True, or split the formula")
     W1 = np.zeros((len(terms), n))
     b1 = np.zeros(len(terms))
     for j, (p, q) in enumerate(terms):
@@ -206,7 +212,9 @@ def compile(source: Any, variables: Sequence[Any] | None = None, *, minimize: bo
     candidates: list[tuple[int, int, str, ThresholdNetwork]] = []
 
     if method in ("threshold", "auto"):
-        net = _threshold_candidate(table, names, strict=method == "threshold", time_limit=time_limit)
+        net = _literal_gate(spec, names) if table is None else None
+        if net is None:
+            net = _threshold_candidate(table, names, strict=method == "threshold", time_limit=time_limit)
         if net is not None:
             candidates.append((net.hidden_size, 0, "threshold", net))
     if method in ("symmetric", "auto"):
@@ -214,24 +222,12 @@ def compile(source: Any, variables: Sequence[Any] | None = None, *, minimize: bo
         if net is not None:
             candidates.append((net.hidden_size, 2, "symmetric", net))
     if method in ("dnf", "auto"):
-        dnf_net = None
-        if minimize:
-            if table is None:
-                if terms is None:
-                    raise LogicError(f"{n} variables: the DNF is too large and the function too wide "
-                                     f"to tabulate (> {TABLE_VARS} variables) for minimisation")
-                stats.update(hidden_before=len(terms), minimal=False,
-                             minimize_method="absorption only (too many variables for a table)")
-                dnf_net = network_from_terms(terms, names)
-            else:
-                from .minimize import minimize_table
-                before = len(terms) if terms is not None else len(table.minterms)
-                res = minimize_table(table, start=terms, time_limit=time_limit)
-                stats.update(hidden_before=before, minimal=res.exact, minimize_method=res.method)
-                dnf_net = network_from_terms(res.terms, names)
-        elif terms is not None:
-            stats["hidden_before"] = len(terms)
-            dnf_net = network_from_terms(terms, names)
+        try:
+            dnf_net = _dnf_candidate(spec, table, names, terms, minimize, stats, time_limit)
+        except LogicError:
+            if method == "dnf" or not candidates:
+                raise
+            dnf_net = None     # auto: another construction already applies
         if dnf_net is not None:
             candidates.append((dnf_net.hidden_size, 1, "dnf", dnf_net))
     if not candidates:
@@ -242,6 +238,28 @@ def compile(source: Any, variables: Sequence[Any] | None = None, *, minimize: bo
         stats["candidates"] = {c[2]: c[0] for c in candidates}
     _, _, used, net = candidates[0]
     return done(net, used)
+
+
+def _dnf_candidate(spec: Any, table: TruthTable | None, names: Sequence[str], terms: list[Term] | None,
+                   minimize: bool, stats: dict, time_limit: float) -> ThresholdNetwork | None:
+    n = len(names)
+    if minimize:
+        if table is None:
+            if terms is None:
+                raise LogicError(f"{n} variables: the DNF is too large and the function too wide "
+                                 f"to tabulate (> {TABLE_VARS} variables) for minimisation")
+            stats.update(hidden_before=len(terms), minimal=False,
+                         minimize_method="absorption only (too many variables for a table)")
+            return network_from_terms(terms, names)
+        from .minimize import minimize_table
+        before = len(terms) if terms is not None else len(table.minterms)
+        res = minimize_table(table, start=terms, time_limit=time_limit)
+        stats.update(hidden_before=before, minimal=res.exact, minimize_method=res.method)
+        return network_from_terms(res.terms, names)
+    if terms is not None:
+        stats["hidden_before"] = len(terms)
+        return network_from_terms(terms, names)
+    return None
 
 
 def _threshold_candidate(table: TruthTable | None, names: Sequence[str], strict: bool,
@@ -267,6 +285,28 @@ def _threshold_candidate(table: TruthTable | None, names: Sequence[str], strict:
         return None
     return ThresholdNetwork(tuple(names), (Layer(tf.weights[None, :].astype(float), [tf.bias]),),
                             {"method": "threshold"})
+
+
+def _literal_gate(spec: Any, names: Sequence[str]) -> ThresholdNetwork | None:
+    """One neuron for an And/Or of literals, found without a truth table (any width)."""
+    if not isinstance(spec, Formula) or spec.node[0] not in ("and", "or"):
+        return None
+    col = {v: i for i, v in enumerate(names)}
+    w = np.zeros(len(names))
+    n_pos = 0
+    seen = set()
+    for c in spec.node[1]:
+        neg = c[0] == "not"
+        leaf = c[1][0] if neg else c
+        if leaf[0] != "var" or leaf[1] in seen:
+            return None
+        seen.add(leaf[1])
+        w[col[leaf[1]]] = -1.0 if neg else 1.0
+        n_pos += not neg
+    n_neg = len(seen) - n_pos
+    # AND: all literals true (sum = n_pos); OR: at least one literal true
+    bias = -n_pos + 0.5 if spec.node[0] == "and" else n_neg - 0.5
+    return ThresholdNetwork(tuple(names), (Layer(w[None, :], [bias]),), {"method": "threshold"})
 
 
 def _symmetric_candidate(spec: Any, table: TruthTable | None, names: Sequence[str],

@@ -81,6 +81,18 @@ class ThresholdNetwork:
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "stats", dict(self.stats or {}))
 
+    @classmethod
+    def two_layer(cls, inputs: Sequence[str], W1: Any, b1: Any, W2: Any, b2: float,
+                  stats: dict | None = None) -> "ThresholdNetwork":
+        """The notebook's form ``θ(W2·θ(W1 x + b1) + b2)`` from its four arrays.
+
+        >>> net = ThresholdNetwork.two_layer(["x", "y"], [[1, -1], [-1, 1]], [-0.5, -0.5], [1, 1], -0.5)
+        >>> net([[0, 1], [1, 1]]).tolist()
+        [1, 0]
+        """
+        W2 = np.asarray(W2, dtype=np.float64).reshape(1, -1)
+        return cls(tuple(inputs), (Layer(W1, b1), Layer(W2, [float(b2)])), stats or {})
+
     # ------------------------------------------------------------------ shape
     @property
     def n_inputs(self) -> int:

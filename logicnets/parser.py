@@ -81,10 +81,13 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
     return tokens
 
 
-def _describe(tok: tuple[str, str, int] | None) -> str:
+def _describe(tok: tuple[str, str, int] | None, text: str = "") -> str:
+    """The token as the user wrote it (``and``, not its alias ``&``)."""
     if tok is None:
         return "the end of the formula"
-    return f"{tok[1]!r}"
+    m = _TOKEN.match(text, tok[2]) if text else None
+    raw = m.group(0).strip() if m else tok[1]
+    return f"{raw!r}"
 
 
 def parse_node(text: str) -> Node:
@@ -157,7 +160,7 @@ def parse_node(text: str) -> Node:
                         fail_depth(pos)
                 operators.append((value, pos))
             else:
-                raise ParseError(f"expected {_OPERAND_HINT} but found {_describe(tok)}",
+                raise ParseError(f"expected {_OPERAND_HINT} but found {_describe(tok, text)}",
                                  text, pos, _OPERAND_HINT, value)
         else:
             if kind == "op" and value in _BINARY:
@@ -180,7 +183,7 @@ def parse_node(text: str) -> Node:
                 operators.pop()
                 open_parens -= 1
             else:
-                raise ParseError(f"expected {_OPERATOR_HINT} but found {_describe(tok)}",
+                raise ParseError(f"expected {_OPERATOR_HINT} but found {_describe(tok, text)}",
                                  text, pos, _OPERATOR_HINT, value)
     if expect_operand:
         raise ParseError(f"expected {_OPERAND_HINT} but found the end of the formula",

@@ -332,3 +332,30 @@ def test_decompile_generic_and_float_weights(sympy_table):
     back = decompile(net)
     assert np.array_equal(sympy_table(back, sympy.symbols("a b c")), table(net))
     assert sympy.simplify_logic(Xor(back, decompile(net, simplify=True))) == sympy.false
+
+
+def test_wide_and_or_of_literals_is_one_neuron_without_a_table():
+    names = [f"v{i}" for i in range(60)]
+    text = " | ".join(("~" if i % 4 == 0 else "") + v for i, v in enumerate(names))
+    net = compile(text, method="auto")
+    assert net.hidden_size == 0 and net.stats["method"] == "threshold"
+    assert verify(net, text)
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, 2, size=(300, 60))
+    rows[0] = [0 if i % 4 == 0 else 1 for i in range(60)]          # not every row is 1
+    rows[1] = [1 if i % 4 == 0 else 0 for i in range(60)]          # the only false row
+    expect = Formula.parse(text).evaluate(rows)
+    assert np.array_equal(net(rows).astype(bool), expect) and not expect[1]
+
+
+def test_huge_first_layer_is_refused_with_advice():
+    text = " | ".join(f"v{i}" for i in range(8000))
+    with pytest.raises(LogicError, match="weights"):
+        compile(text)
+    assert compile(text, method="auto").hidden_size == 0
+
+
+def test_two_layer_constructor_matches_compile():
+    net = compile("x ^ y")
+    same = ThresholdNetwork.two_layer(net.inputs, net.W1, net.b1, net.W2, net.b2)
+    assert same == net

@@ -187,3 +187,10 @@ def test_sympy_input_conversion_rejects_non_boolean():
         compile(3.5)
     f = Formula.from_sympy(ITE(x, y, z) | Equivalent(x, y, z) | sympy.Nand(x, y) | sympy.Nor(x, z))
     assert f.variables == ("x", "y", "z")
+
+
+def test_errors_quote_what_the_user_wrote():
+    with pytest.raises(ParseError, match="found 'and'"):
+        parse("and & x")
+    with pytest.raises(ParseError, match="found 'not'"):
+        parse("x not y")

@@ -1,7 +1,9 @@
 """``lightning-mnist``: LightningCLI over the modules and configs of this package.
 
 ``lightning-mnist fit --config softmax_gd.yaml --trainer.devices 2`` trains, then tests the
-final weights and prints the test accuracy. Configs may be named by path or by their file
+final weights and prints the test accuracy. Besides LightningCLI's subcommands (fit,
+validate, test, predict) there are ``reproduce`` (the whole notebook and its report),
+``sweep NAME [--index I]`` (points of one sweep) and ``collect NAME`` (gather a sweep). Configs may be named by path or by their file
 name in ``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints
 under ``runs/<name>/version_<k>/``.
 """
@@ -36,6 +38,10 @@ class MNISTCLI(LightningCLI):
                 }
             }
         )
+        if self.subclass_mode_data:  # a config may name a subclass (ReconstructedDataModule);
+            # without one, `data:` sections and --data.* flags configure MNISTDataModule as before
+            cls = self.datamodule_class
+            parser.set_defaults({"data": {"class_path": f"{cls.__module__}.{cls.__qualname__}"}})
 
     def after_fit(self) -> None:
         if not self.config[self.subcommand].get("test_after_fit", True):
@@ -70,16 +76,56 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         model_class=LightningModule,
         datamodule_class=MNISTDataModule,
         subclass_mode_model=True,
+        subclass_mode_data=True,
         seed_everything_default=1337,
         save_config_kwargs={"overwrite": True},
     )
     return MNISTCLI(args=resolve_config_names(args), **{**options, **kwargs})
 
 
+def sweep_main(argv: list[str]) -> None:
+    """``lightning-mnist sweep NAME [--index I]`` and ``lightning-mnist collect NAME``."""
+    import argparse
+
+    from lightning_mnist.sweeps import PROFILES, SWEEPS, collect, run_sweep, sweep_points
+
+    command, rest = argv[0], argv[1:]
+    parser = argparse.ArgumentParser(prog=f"lightning-mnist {command}")
+    parser.add_argument("name", choices=sorted(SWEEPS))
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--out", type=Path, default=None, help="result directory (default reports/<profile>)")
+    if command == "sweep":
+        parser.add_argument("--index", type=int, default=None,
+                            help="run only point I (0-based), e.g. $SLURM_ARRAY_TASK_ID")
+        parser.add_argument("--list", action="store_true", help="list the points and exit")
+    args = parser.parse_args(rest)
+    out = args.out or Path("reports") / args.profile
+    profile = PROFILES[args.profile]
+    if command == "collect":
+        for row in collect(args.name, out):
+            print(row)
+    elif args.list:
+        for i, point in enumerate(sweep_points(args.name, profile)):
+            print(i, point.key)
+    else:
+        for result in run_sweep(args.name, profile, out, args.index):
+            print(f"{result['key']}: test accuracy {result['test_acc']:.4f}")
+
+
+SUBCOMMANDS = {"reproduce", "sweep", "collect"}
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        build_cli(argv)
+        if argv and argv[0] == "reproduce":
+            from lightning_mnist.reproduce import main as reproduce_main
+
+            reproduce_main(argv[1:])
+        elif argv and argv[0] in SUBCOMMANDS:
+            sweep_main(argv)
+        else:
+            build_cli(argv)
     except (DataError, DivergenceError) as err:  # the user's to fix: a message, not a traceback
         print(f"lightning-mnist: error: {err}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, DataError) else 1) from None

@@ -1,0 +1,89 @@
+"""Training on an autoencoder's reconstructions (the notebook's cell 22).
+
+Cell 22 trains the cell-18 classifier on ``decoder.predict(encoder.predict(X_train))`` and
+tests it on the original ``X_test``. Here that is a DataModule, not a training loop: the
+data changes, the classifier and the Trainer do not. ``ReconstructedDataModule`` is an
+``MNISTDataModule`` whose training images are replaced, once in ``setup``, by the
+reconstructions of a trained ``Autoencoder``; validation and test images stay the originals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lightning_mnist.autoencoder import Autoencoder, load_autoencoder
+from lightning_mnist.datamodule import InMemoryDataset, MNISTDataModule
+
+
+@torch.no_grad()
+def reconstruct(
+    autoencoder: Autoencoder,
+    x: torch.Tensor,
+    batch_size: int = 10_000,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """``autoencoder``'s reconstructions of ``x``, shaped and placed like ``x``.
+
+    Runs in eval mode and without autograd, ``batch_size`` images at a time on ``device``
+    (default: where the autoencoder is), so the whole training set never has to fit on an
+    accelerator at once. The autoencoder is left where and in the mode it was.
+    """
+    if len(x) == 0:
+        return x.clone()
+    device = torch.device(device) if device is not None else next(autoencoder.parameters()).device
+    was_training, old_device = autoencoder.training, next(autoencoder.parameters()).device
+    autoencoder.eval().to(device)
+    try:
+        out = torch.empty_like(x)
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size].to(device, non_blocking=True)
+            out[start : start + batch_size] = autoencoder(batch).to(out.device)
+        return out
+    finally:
+        autoencoder.to(old_device).train(was_training)
+
+
+class ReconstructedDataModule(MNISTDataModule):
+    """MNIST whose *training* images are a trained autoencoder's reconstructions of them.
+
+    The reconstructions are computed once per process, in ``setup`` for fitting, batched,
+    on the Trainer's device (``trainer.strategy.root_device``: the GPU of this rank under
+    DDP, the CPU without a Trainer). Every process reconstructs the whole training split,
+    since the shuffling sampler may hand it any image. Validation (the test set, or a
+    hold-out of *original* training images with ``val_size``) and test images are the
+    originals, as in the notebook: the question is how a classifier trained on
+    reconstructions does on real digits.
+
+    Args:
+        autoencoder_ckpt: Lightning checkpoint of a trained ``Autoencoder``; checked here,
+            so a missing or wrong file fails before any data is read.
+        reconstruction_batch_size: images per forward pass while reconstructing.
+        **kwargs: ``MNISTDataModule`` options (``data_dir``, ``batch_size``, ``val_size``, ...).
+    """
+
+    def __init__(self, autoencoder_ckpt: str, reconstruction_batch_size: int = 10_000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if reconstruction_batch_size < 1:
+            raise ValueError(f"reconstruction_batch_size must be >= 1, got {reconstruction_batch_size}")
+        self.autoencoder_ckpt = str(autoencoder_ckpt)
+        self.reconstruction_batch_size = reconstruction_batch_size
+        num_features = 1
+        for d in self.dims:
+            num_features *= d
+        self.autoencoder: Autoencoder | None = load_autoencoder(autoencoder_ckpt, num_features=num_features)
+        self.reconstructed = False
+
+    def setup(self, stage: str | None = None) -> None:
+        super().setup(stage)
+        if self.reconstructed or stage not in (None, "fit"):
+            return  # testing and validating read original images only
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        train = self.train_set
+        self.train_set = InMemoryDataset(
+            reconstruct(self.autoencoder, train.x, self.reconstruction_batch_size, device), train.y
+        )
+        self.reconstructed = True
+        self.autoencoder = None  # done with it: free its memory
+

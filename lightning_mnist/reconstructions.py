@@ -9,6 +9,7 @@ reconstructions of a trained ``Autoencoder``; validation and test images stay th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -57,8 +58,10 @@ class ReconstructedDataModule(MNISTDataModule):
     reconstructions does on real digits.
 
     Args:
-        autoencoder_ckpt: Lightning checkpoint of a trained ``Autoencoder``; checked here,
-            so a missing or wrong file fails before any data is read.
+        autoencoder_ckpt: Lightning checkpoint of a trained ``Autoencoder``. Like the data
+            files, it is read in ``setup``, not here: a missing or wrong file is reported
+            there as a ``DataError`` (``AutoencoderCheckpointError``), which the CLI prints as
+            a message, where an error raised while the CLI builds objects becomes a traceback.
         reconstruction_batch_size: images per forward pass while reconstructing.
         **kwargs: ``MNISTDataModule`` options (``data_dir``, ``batch_size``, ``val_size``, ...).
     """
@@ -69,21 +72,19 @@ class ReconstructedDataModule(MNISTDataModule):
             raise ValueError(f"reconstruction_batch_size must be >= 1, got {reconstruction_batch_size}")
         self.autoencoder_ckpt = str(autoencoder_ckpt)
         self.reconstruction_batch_size = reconstruction_batch_size
-        num_features = 1
-        for d in self.dims:
-            num_features *= d
-        self.autoencoder: Autoencoder | None = load_autoencoder(autoencoder_ckpt, num_features=num_features)
         self.reconstructed = False
 
     def setup(self, stage: str | None = None) -> None:
-        super().setup(stage)
         if self.reconstructed or stage not in (None, "fit"):
+            super().setup(stage)
             return  # testing and validating read original images only
+        # The checkpoint first: a wrong one fails before 60000 images are read.
+        autoencoder = load_autoencoder(self.autoencoder_ckpt, num_features=math.prod(self.dims))
+        super().setup(stage)
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         train = self.train_set
         self.train_set = InMemoryDataset(
-            reconstruct(self.autoencoder, train.x, self.reconstruction_batch_size, device), train.y
+            reconstruct(autoencoder, train.x, self.reconstruction_batch_size, device), train.y
         )
         self.reconstructed = True
-        self.autoencoder = None  # done with it: free its memory
 

@@ -32,12 +32,23 @@ class Profile:
     seeds: int  # runs per sweep point
     widths: tuple[int, ...] = tuple(2**k for k in range(1, 12))
     depths: tuple[int, ...] = tuple(range(1, 11))
-    limit_train_batches: float = 1.0  # fraction of each training epoch
+    limit_train_batches: float | int = 1.0  # a fraction of each training epoch, or a count
+    data_dir: str | None = None  # None: the DataModule's default (the vendored MNIST)
+    verify_checksums: bool = True
+
+    def data_kwargs(self) -> dict:
+        return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
+
+    def data_args(self) -> list[str]:
+        args = ["--data.verify_checksums", str(self.verify_checksums).lower()]
+        return args + (["--data.data_dir", self.data_dir] if self.data_dir else [])
 
 
 PROFILES = {
     "quick": Profile("quick", epochs=2, seeds=2),
     "notebook": Profile("notebook", epochs=50, seeds=3),
+    # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
+    "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),
 }
 
 
@@ -49,6 +60,7 @@ class Point:
     overrides: tuple[str, ...]
     seed: int
     x: float | None = None  # the sweep variable, for plots
+    epochs: int | None = None  # None: the profile's epochs
 
     def result_path(self, out: Path) -> Path:
         return out / "points" / self.sweep / f"{self.key}.json"
@@ -65,6 +77,8 @@ def _member(sweep: str, config: str, var: str | None, values, profile: Profile, 
 
 
 SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
+    # Gradient descent from W = 0 is deterministic: one run; 100 GD iterations in every profile.
+    "softmax_gd": lambda p: [Point("softmax_gd", "gd", "softmax_gd", (), BASE_SEED, None, epochs=100)],
     "seed_mlp": lambda p: _member("seed_mlp", "seed_mlp", None, [None], p, None),
     "width": lambda p: _member("width", "width", "width", p.widths, p, "--model.init_args.width"),
     "depth_sgd": lambda p: _member("depth_sgd", "depth_sgd", "depth", p.depths, p, "--model.init_args.depth"),
@@ -86,8 +100,9 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
     args = [
         "--config", point.config, *point.overrides,
         "--seed_everything", str(point.seed),
-        "--trainer.max_epochs", str(profile.epochs),
+        "--trainer.max_epochs", str(point.epochs or profile.epochs),
         "--trainer.limit_train_batches", str(profile.limit_train_batches),
+        *profile.data_args(),
         "--trainer.enable_checkpointing", "false",
         "--trainer.enable_model_summary", "false",
         "--trainer.logger.init_args.save_dir", str(out / "runs"),
@@ -105,7 +120,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
     result = {
         **asdict(point),
         "profile": profile.name,
-        "epochs": profile.epochs,
+        "epochs": point.epochs or profile.epochs,
         "test_acc": float(test["test/acc"]),
         "test_loss": float(test["test/loss"]),
         "train_seconds": train_seconds,
@@ -150,7 +165,7 @@ def collect(name: str, out: Path) -> list[dict]:
             "acc_mean": statistics.fmean(accs), "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
             "seconds_mean": statistics.fmean(secs),
         })
-    write_json(out / f"{name}.json", rows)
+    write_json(out / "results" / f"{name}.json", rows)
     return rows
 
 

@@ -80,7 +80,13 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         seed_everything_default=1337,
         save_config_kwargs={"overwrite": True},
     )
-    return MNISTCLI(args=resolve_config_names(args), **{**options, **kwargs})
+    # LightningCLI warns whenever args= is given while sys.argv has arguments (ours were
+    # already read from it, or belong to a host program such as pytest): hide them.
+    argv, sys.argv = sys.argv, sys.argv[:1]
+    try:
+        return MNISTCLI(args=resolve_config_names(args), **{**options, **kwargs})
+    finally:
+        sys.argv = argv
 
 
 def sweep_main(argv: list[str]) -> None:

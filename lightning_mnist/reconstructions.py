@@ -73,6 +73,7 @@ class ReconstructedDataModule(MNISTDataModule):
         self.autoencoder_ckpt = str(autoencoder_ckpt)
         self.reconstruction_batch_size = reconstruction_batch_size
         self.reconstructed = False
+        self.reconstruction_device: torch.device | None = None  # where setup ran the autoencoder
 
     def setup(self, stage: str | None = None) -> None:
         if self.reconstructed or stage not in (None, "fit"):
@@ -86,5 +87,5 @@ class ReconstructedDataModule(MNISTDataModule):
         self.train_set = InMemoryDataset(
             reconstruct(autoencoder, train.x, self.reconstruction_batch_size, device), train.y
         )
-        self.reconstructed = True
+        self.reconstructed, self.reconstruction_device = True, device
 

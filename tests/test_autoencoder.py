@@ -228,7 +228,7 @@ def test_reconstructed_datamodule_swaps_only_the_training_images(tiny_dir, ckpts
     dm.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=device), world_size=1, global_rank=0)
     dm.setup("fit")
     dm.setup("fit")  # computed once
-    assert seen == [(device, 100)]
+    assert seen == [(device, 100)] and dm.reconstruction_device == device
     expected = reconstruct(load_autoencoder(ckpts.sigmoid), orig.train_set.x)
     torch.testing.assert_close(dm.train_set.x, expected)
     assert torch.equal(dm.train_set.y, orig.train_set.y)

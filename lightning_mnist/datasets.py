@@ -143,12 +143,13 @@ def _load(spec: DatasetSpec, data_dir: Path, stem: str, shape: tuple[int, ...],
         raise DataError(_missing_message(spec, data_dir, [stem], "not downloaded"))
     stat = path.stat()
     want_md5 = spec.md5s[stem] if verify_checksum else None
-    return _load_cached(path, stat.st_mtime_ns, stat.st_size, want_md5, shape)
+    return _load_cached(path, (stat.st_ino, stat.st_mtime_ns, stat.st_size), want_md5, shape)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: Path, _mtime: int, _size: int, want_md5: str | None, shape) -> np.ndarray:
-    # Cached per (path, mtime, size): a sweep of many runs in one process reads each file once.
+def _load_cached(path: Path, _stat: tuple, want_md5: str | None, shape) -> np.ndarray:
+    # Cached per (path, inode, mtime, size): a sweep of many runs in one process reads each
+    # file once, and a replaced file is read again.
     content = read_bytes(path)
     array = parse_idx(content, str(path), shape)  # structure first: clearer errors
     if want_md5 is None:

@@ -241,17 +241,38 @@ def prove(a: Any, b: Any, variables: Sequence[str], max_counterexamples: int = 8
 
 def _prove_sympy(a: Any, b: Any, variables: Sequence[str], limit: int
                  ) -> tuple[bool, list[list[int]], str]:
+    """sympy ``satisfiable`` on the same Tseitin miter (equisatisfiable with ``Xor(a, b)``).
+
+    Handing sympy ``Xor(a, b)`` itself makes it build a CNF that is exponential in
+    the formula size (8 variables and 12 terms already take minutes); the
+    clause form keeps its DPLL polynomial per step.
+    """
     import sympy
     from sympy.logic.inference import satisfiable
 
-    from .decompile import decompile
+    n = len(variables)
+    cnf = CircuitCNF(n)
+    miter = cnf.xor2(cnf.encode(a, variables), cnf.encode(b, variables))
+    engine = "sympy satisfiable (DPLL on the Tseitin miter)"
+    if miter is False:
+        return True, [], engine
+    syms = [sympy.Symbol(f"_in{i}") for i in range(n)] + [sympy.Dummy(f"g{i}") for i in range(cnf.top - n)]
 
-    def sym(spec: Any) -> Any:
-        return spec.to_sympy() if isinstance(spec, Formula) else decompile(spec)
+    def lit(l: int) -> Any:
+        return syms[l - 1] if l > 0 else sympy.Not(syms[-l - 1])
 
-    expr = sympy.Xor(sym(a), sym(b))
-    model = satisfiable(expr)
-    if not model:
-        return True, [], "sympy satisfiable (DPLL)"
-    names = {getattr(k, "name", str(k)): bool(v) for k, v in model.items()}
-    return False, [[int(names.get(v, False)) for v in variables]], "sympy satisfiable (DPLL)"
+    clauses = [sympy.Or(*[lit(l) for l in c]) for c in cnf.clauses]
+    if miter is not True:
+        clauses.append(lit(miter))
+    rows: list[list[int]] = []
+    expr = sympy.And(*clauses)
+    while len(rows) < max(1, limit):
+        model = satisfiable(expr)
+        if not model:
+            break
+        row = [int(bool(model.get(syms[i], False))) for i in range(n)]
+        rows.append(row)
+        if n == 0:
+            break
+        expr = sympy.And(expr, sympy.Or(*[sympy.Not(syms[i]) if row[i] else syms[i] for i in range(n)]))
+    return (not rows), rows, engine

@@ -194,3 +194,11 @@ def test_errors_quote_what_the_user_wrote():
         parse("and & x")
     with pytest.raises(ParseError, match="found 'not'"):
         parse("x not y")
+
+
+def test_deep_sympy_expressions_are_refused_clearly():
+    expr = sympy.Symbol("v0")
+    for i in range(1, MAX_DEPTH + 20):
+        expr = Implies(sympy.Symbol(f"v{i}"), expr)
+    with pytest.raises(LogicError, match="deeper than"):
+        compile(expr)

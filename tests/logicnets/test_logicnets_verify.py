@@ -266,3 +266,18 @@ def test_truth_table_sources_for_verify_and_compile():
         compile([1, 2])
     with pytest.raises(LogicError, match="exhaustive"):
         verify(net, TruthTable.from_outputs("0110", ["x", "y"]), method="sat")
+
+
+def test_user_networks_with_zero_preactivation_use_theta_0_equals_1():
+    # theta(x - y) fires when x >= y, including x == y where z == 0
+    net = ThresholdNetwork(("x", "y"), (Layer([[1, -1]], [0.0]),))
+    assert net([[0, 0], [0, 1], [1, 0], [1, 1]]).tolist() == [1, 0, 1, 1]
+    assert verify(net, "x | ~y")
+    assert verify(net, "x | ~y", method="sat")
+    assert TruthTable.from_source(net).outputs.tolist() == [True, False, True, True]
+    two = ThresholdNetwork(("a", "b", "c"), (Layer([[1, 1, -2], [2, -1, 0]], [0.0, -1.0]),
+                                             Layer([[1, -1]], [0.0])))
+    rows = TruthTable.from_outputs(np.zeros(8, bool)).rows()
+    assert np.array_equal(TruthTable.from_source(two).outputs, two(rows).astype(bool))
+    assert verify(two, TruthTable.from_outputs(two(rows), ["a", "b", "c"]), method="exhaustive")
+    assert verify(two, two, method="sat")

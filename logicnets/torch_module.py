@@ -47,6 +47,11 @@ class ThresholdModule(nn.Module):
         self.n_layers = len(network.layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 1:                      # one row -> a 0-d tensor
+            return self.forward(x.unsqueeze(0))[0]
+        if x.dim() != 2 or x.shape[1] != len(self.inputs):
+            raise ValueError(f"expected a (batch, {len(self.inputs)}) tensor with columns "
+                             f"{list(self.inputs)}, got shape {tuple(x.shape)}")
         h = x.to(self.compute_dtype)
         for i in range(self.n_layers):
             w = getattr(self, f"weight{i}")

@@ -25,7 +25,7 @@ __all__ = ["Verification", "verify", "EXHAUSTIVE_VARS"]
 EXHAUSTIVE_VARS = 26
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Verification:
     """Result of :func:`verify`; truthy iff equivalent.
 

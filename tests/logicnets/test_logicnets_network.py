@@ -166,6 +166,9 @@ def test_torch_module_has_no_trainable_parameters_and_moves_with_to():
     m = m.to("cpu")
     assert m(torch.tensor([[1, 1, 0]])).tolist() == [1.0]
     assert "inputs=['a', 'b', 'c']" in repr(m)
+    assert m(torch.tensor([0, 0, 1])).item() == 1.0            # one row
+    with pytest.raises(ValueError, match="columns"):
+        m(torch.zeros(2, 4))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU here")

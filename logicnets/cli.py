@@ -6,7 +6,6 @@ impossible requests).  Formulas are read by the package's parser, never eval'd.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Sequence
 

@@ -264,7 +264,7 @@ def _dnf_candidate(spec: Any, table: TruthTable | None, names: Sequence[str], te
 
 def _threshold_candidate(table: TruthTable | None, names: Sequence[str], strict: bool,
                          time_limit: float) -> ThresholdNetwork | None:
-    from .separable import SEPARABLE_MAX_VARS, threshold_function, unateness
+    from .separable import threshold_function, unateness
     if table is None:
         if strict:
             raise LogicError(f"threshold detection needs a truth table; {len(names)} variables is more "

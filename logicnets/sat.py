@@ -19,7 +19,6 @@ from .neurons import integer_form
 
 __all__ = ["CircuitCNF", "have_solver", "solver_name", "prove", "solve_formula"]
 
-Lit = "int | bool"
 #: Largest (literals x threshold) of one threshold neuron the counter encoding accepts.
 MAX_COUNTER_CELLS = 2_000_000
 

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from lightning_mnist.sweeps import PROFILES, Profile, collect, run_sweep, sweep_points, write_json
 
 CLASSIFIER_SWEEPS = ("softmax_gd", "seed_mlp", "width", "depth_sgd", "depth_rmsprop", "seed_dropout")
+SWEEPS_IN_ORDER = (*CLASSIFIER_SWEEPS, "autoencoders")
 
 
 def stage_grid(profile: Profile, out: Path) -> dict:
@@ -60,6 +61,28 @@ def stage_logic(profile: Profile, out: Path) -> dict:
     return {"neurons": neurons, "networks": networks}
 
 
+def summarize_autoencoders(results: list[dict], profile: Profile, out: Path) -> dict:
+    """One record of the autoencoder studies, and the cell-21 / cell-33 pictures."""
+    from lightning_mnist.figures import autoencoder_grid
+
+    by = {r["key"]: r for r in results}
+    dropout = out / "results" / "seed_dropout.json"
+    original = json.loads(dropout.read_text())[0]["acc_mean"] if dropout.exists() else None
+    for key, figure in (("autoencoder", "reconstructions_sigmoid"), ("autoencoder_linear", "reconstructions_linear")):
+        autoencoder_grid(out / "checkpoints" / f"{key}.ckpt", out / "figures" / f"{figure}.png",
+                         data_dir=profile.data_dir, verify_checksums=profile.verify_checksums)
+    summary = {
+        "epochs": by["autoencoder"]["epochs"],
+        "mse_sigmoid": by["autoencoder"]["test"]["test/mse"],
+        "mse_linear": by["autoencoder_linear"]["test"]["test/mse"],
+        "acc_reconstructed": by["reconstructed_dropout"]["test_acc"],
+        "acc_encoder": by["encoder_classifier"]["test_acc"],
+        "acc_original": original,
+    }
+    write_json(out / "results" / "autoencoders.json", summary)
+    return summary
+
+
 EXTRA_STAGES: dict[str, Callable[[Profile, Path], dict]] = {
     "grid": stage_grid,
     "logic": stage_logic,
@@ -79,7 +102,7 @@ def reproduce(profile: Profile, out: Path, only: list[str] | None = None) -> Pat
     """Run every stage not yet done, then write the report; returns the report's path."""
     from lightning_mnist.report import write_report
 
-    sweeps = [s for s in CLASSIFIER_SWEEPS if not only or s in only]
+    sweeps = [s for s in SWEEPS_IN_ORDER if not only or s in only]
     extras = {k: v for k, v in EXTRA_STAGES.items() if not only or k in only}
     total = sum(len(sweep_points(s, profile)) for s in sweeps) + len(extras)
     with tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
@@ -91,9 +114,12 @@ def reproduce(profile: Profile, out: Path, only: list[str] | None = None) -> Pat
             def advance(point, _name=name):
                 bar.set_postfix_str(f"{_name} {point.key}")
 
-            run_sweep(name, profile, out, on_point=advance)
+            results = run_sweep(name, profile, out, on_point=advance)
             bar.update(len(sweep_points(name, profile)))
-            collect(name, out)
+            if name == "autoencoders":
+                summarize_autoencoders(results, profile, out)
+            else:
+                collect(name, out)
     return write_report(out, profile)
 
 
@@ -107,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
                              "smoke: a minute, to try the pipeline")
     parser.add_argument("--out", type=Path, default=None, help="result directory (default reports/<profile>)")
     parser.add_argument("--only", nargs="*", default=None,
-                        help=f"run only these stages: {', '.join((*EXTRA_STAGES, *CLASSIFIER_SWEEPS))}")
+                        help=f"run only these stages: {', '.join((*EXTRA_STAGES, *SWEEPS_IN_ORDER))}")
     args = parser.parse_args(argv)
     out = args.out or Path("reports") / args.profile
     report = reproduce(PROFILES[args.profile], out, args.only)

@@ -61,6 +61,7 @@ class Point:
     seed: int
     x: float | None = None  # the sweep variable, for plots
     epochs: int | None = None  # None: the profile's epochs
+    checkpoint: bool = False  # keep the config's checkpointing (for runs that others load)
 
     def result_path(self, out: Path) -> Path:
         return out / "points" / self.sweep / f"{self.key}.json"
@@ -76,6 +77,19 @@ def _member(sweep: str, config: str, var: str | None, values, profile: Profile, 
     return points
 
 
+def _autoencoder_points(profile: Profile) -> list[Point]:
+    """Cells 19-22 and 33-34 in dependency order; "{out}" is the result directory."""
+    ckpts = ("--trainer.callbacks.dirpath", "{out}/checkpoints")
+    return [
+        Point("autoencoders", "autoencoder", "autoencoder", ckpts, BASE_SEED, checkpoint=True),
+        Point("autoencoders", "autoencoder_linear", "autoencoder_linear", ckpts, BASE_SEED, checkpoint=True),
+        Point("autoencoders", "reconstructed_dropout", "reconstructed_dropout",
+              ("--data.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder.ckpt"), BASE_SEED),
+        Point("autoencoders", "encoder_classifier", "encoder_classifier",
+              ("--model.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder_linear.ckpt"), BASE_SEED),
+    ]
+
+
 SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
     # Gradient descent from W = 0 is deterministic: one run; 100 GD iterations in every profile.
     "softmax_gd": lambda p: [Point("softmax_gd", "gd", "softmax_gd", (), BASE_SEED, None, epochs=100)],
@@ -86,6 +100,7 @@ SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
         "depth_rmsprop", "depth_rmsprop", "depth", p.depths, p, "--model.init_args.depth"
     ),
     "seed_dropout": lambda p: _member("seed_dropout", "seed_dropout", None, [None], p, None),
+    "autoencoders": _autoencoder_points,
 }
 
 
@@ -98,12 +113,12 @@ def sweep_points(name: str, profile: Profile) -> list[Point]:
 def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1) -> dict:
     """Train and test one point through the CLI machinery; write and return its result."""
     args = [
-        "--config", point.config, *point.overrides,
+        "--config", point.config, *(arg.replace("{out}", str(out)) for arg in point.overrides),
         "--seed_everything", str(point.seed),
         "--trainer.max_epochs", str(point.epochs or profile.epochs),
         "--trainer.limit_train_batches", str(profile.limit_train_batches),
         *profile.data_args(),
-        "--trainer.enable_checkpointing", "false",
+        *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
         "--trainer.enable_model_summary", "false",
         "--trainer.logger.init_args.save_dir", str(out / "runs"),
         "--trainer.logger.init_args.name", f"{point.sweep}/{point.key}",
@@ -121,8 +136,8 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         **asdict(point),
         "profile": profile.name,
         "epochs": point.epochs or profile.epochs,
-        "test_acc": float(test["test/acc"]),
-        "test_loss": float(test["test/loss"]),
+        "test": {k: float(v) for k, v in test.items()},
+        "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
         "train_seconds": train_seconds,
     }
     if cli.trainer.is_global_zero:

@@ -163,9 +163,12 @@ def test_logic_stage_verifies_the_notebooks_networks(tmp_path):
 
 def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    only = ["softmax_gd", "seed_mlp", "logic", "grid"]
+    only = ["softmax_gd", "seed_mlp", "seed_dropout", "autoencoders", "logic", "grid"]
     report = rep.reproduce(tiny_profile, out, only).read_text()
-    assert "| 3-6 |" in report and "| 11 |" in report and "| 7-9 |" in report
+    for cell in ("3-6", "7-9", "11", "18", "19-21", "22", "33-34", "text"):
+        assert f"| {cell} |" in report
+    for fig in ("grid", "reconstructions_sigmoid", "reconstructions_linear"):
+        assert f"figures/{fig}.png" in report and (out / "figures" / f"{fig}.png").is_file()
     monkeypatch.setattr(sweeps, "run_point", lambda *a, **k: pytest.fail("re-ran a finished point"))
     monkeypatch.setattr(rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage"))
                                               for k in rep.EXTRA_STAGES})

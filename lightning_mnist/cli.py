@@ -47,16 +47,19 @@ class MNISTCLI(LightningCLI):
         if not self.config[self.subcommand].get("test_after_fit", True):
             return
         self.trainer.test(self.model, datamodule=self.datamodule)
-        self._print_accuracy()
+        self._print_test_metrics()
 
     def after_test(self) -> None:
-        self._print_accuracy()
+        self._print_test_metrics()
 
-    def _print_accuracy(self) -> None:
-        acc = self.trainer.callback_metrics.get("test/acc")
+    def _print_test_metrics(self) -> None:
+        metrics = self.trainer.callback_metrics
         log_dir = self.trainer.log_dir  # a collective call under DDP: every rank makes it
-        if acc is not None and self.trainer.is_global_zero:
-            print(f"test accuracy: {float(acc):.4f}  (run directory: {log_dir})")
+        if not self.trainer.is_global_zero:
+            return
+        for key, label in (("test/acc", "test accuracy"), ("test/mse", "test MSE")):
+            if key in metrics:
+                print(f"{label}: {float(metrics[key]):.4f}  (run directory: {log_dir})")
 
 
 def resolve_config_names(argv: list[str]) -> list[str]:
@@ -80,11 +83,17 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         seed_everything_default=1337,
         save_config_kwargs={"overwrite": True},
     )
-    # LightningCLI warns whenever args= is given while sys.argv has arguments (ours were
-    # already read from it, or belong to a host program such as pytest): hide them.
+    args = resolve_config_names(args)
+    if kwargs.get("run", True):
+        # This call trains, and Lightning's DDP launcher re-executes sys.argv in every new
+        # process: the (resolved) arguments must be there, not only in args=.
+        sys.argv = [sys.argv[0], *args]
+        return MNISTCLI(**{**options, **kwargs})
+    # Nothing is launched here: hide a host program's own arguments (pytest's, reproduce's),
+    # which LightningCLI would otherwise warn about next to args=.
     argv, sys.argv = sys.argv, sys.argv[:1]
     try:
-        return MNISTCLI(args=resolve_config_names(args), **{**options, **kwargs})
+        return MNISTCLI(args=args, **{**options, **kwargs})
     finally:
         sys.argv = argv
 
@@ -132,9 +141,25 @@ def main(argv: list[str] | None = None) -> None:
             sweep_main(argv)
         else:
             build_cli(argv)
-    except (DataError, DivergenceError) as err:  # the user's to fix: a message, not a traceback
-        print(f"lightning-mnist: error: {err}", file=sys.stderr)
-        raise SystemExit(2 if isinstance(err, DataError) else 1) from None
+    except Exception as err:
+        cause = user_error(err)
+        if cause is None:
+            raise
+        # The user's to fix (a data file, a checkpoint, a diverging run): a message, not a traceback.
+        print(f"lightning-mnist: error: {cause}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(cause, DataError) else 1) from None
+
+
+def user_error(err: BaseException | None) -> BaseException | None:
+    """The DataError / DivergenceError behind ``err``, if any (jsonargparse wraps errors
+    raised while it instantiates a model from the config)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, (DataError, DivergenceError)):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
 
 
 if __name__ == "__main__":

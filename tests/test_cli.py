@@ -100,3 +100,11 @@ def test_missing_data_is_a_clear_error_not_a_traceback(tmp_path):
     assert "lightning-mnist: error:" in result.stderr
     assert "Put the four IDX files" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_autoencoder_checkpoint_is_one_line_not_a_traceback(tmp_path):
+    result = cli("fit", "--config", "encoder_classifier",
+                 "--model.init_args.autoencoder_ckpt", str(tmp_path / "none.ckpt"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "lightning-mnist: error:" in result.stderr and "none.ckpt" in result.stderr
+    assert "Traceback" not in result.stderr

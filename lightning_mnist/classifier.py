@@ -26,7 +26,7 @@ class DivergenceError(RuntimeError):
 
 
 class Classifier(LightningModule):
-    """Base of the MNIST classifiers; subclasses define ``forward`` (logits) and training."""
+    """Base of the MNIST classifiers; subclasses define ``forward`` (logits) and the optimizer."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
@@ -85,6 +85,15 @@ class Classifier(LightningModule):
             torch.set_rng_state(checkpoint["torch_rng_state"])
         if "cuda_rng_states" in checkpoint and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(checkpoint["cuda_rng_states"])
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        """Cross-entropy on logits (log-softmax inside the loss), for autograd optimizers."""
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y)
+        self.check_finite(loss)
+        self.update_metrics("train", logits, y, loss)
+        return loss
 
     def evaluate(self, stage: str, batch) -> None:
         x, y = batch

@@ -13,7 +13,6 @@ from dataclasses import asdict
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from lightning_mnist.autoencoder import load_autoencoder
@@ -84,14 +83,6 @@ class EncoderClassifier(Classifier):
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             code = self.encoder(x.flatten(1))
         return self.output(self.hidden(code))
-
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        logits = self(x)
-        loss = F.cross_entropy(logits, y)
-        self.check_finite(loss)
-        self.update_metrics("train", logits, y, loss)
-        return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         params = [p for p in self.parameters() if p.requires_grad]

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from lightning_mnist.classifier import Classifier
@@ -84,14 +83,6 @@ class MLPClassifier(Classifier):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.hidden(x.flatten(1)))
-
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        logits = self(x)
-        loss = F.cross_entropy(logits, y)
-        self.check_finite(loss)
-        self.update_metrics("train", logits, y, loss)
-        return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return make_optimizer(self.hparams.optimizer, self.parameters(), self.hparams.lr)

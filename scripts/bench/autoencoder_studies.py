@@ -114,7 +114,7 @@ def main() -> None:
         ("34", "cell-18 head on the frozen linear-AE encoder", "test accuracy", "encoder_classifier", "test/acc"),
     ]
     print(f"\n{args.epochs} epochs, batch 128, Adadelta; device {results['studies']['autoencoder']['device']}")
-    print(f"| cell | model | metric | value | time |\n|---|---|---|---|---|")
+    print("| cell | model | metric | value | time |\n|---|---|---|---|---|")
     for cell, what, label, name, key in rows:
         study = results["studies"][name]
         print(f"| {cell} | {what} | {label} | {study[key]:.4f} | {study['seconds']:.0f} s |")

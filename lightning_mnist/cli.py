@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from pytorch_lightning import LightningModule
+from pytorch_lightning.callbacks import ProgressBar, TQDMProgressBar
 from pytorch_lightning.cli import LightningCLI
 
 from lightning_mnist.classifier import DivergenceError
@@ -22,6 +23,9 @@ from lightning_mnist.datamodule import MNISTDataModule
 from lightning_mnist.idx import DataError
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
+# Lightning's default bar redraws after every step, about 0.5 ms each on CPU: a quarter of a
+# cell-11 MLP step. Every 10 steps still moves smoothly (about 50 redraws a second).
+PROGRESS_REFRESH_STEPS = 10
 
 
 class MNISTCLI(LightningCLI):
@@ -42,6 +46,18 @@ class MNISTCLI(LightningCLI):
             # without one, `data:` sections and --data.* flags configure MNISTDataModule as before
             cls = self.datamodule_class
             parser.set_defaults({"data": {"class_path": f"{cls.__module__}.{cls.__qualname__}"}})
+
+    def instantiate_trainer(self, **kwargs):
+        """Add a progress bar refreshed every PROGRESS_REFRESH_STEPS steps, unless the
+        config brings its own or turns the bar off."""
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        trainer = config["trainer"]
+        callbacks = trainer.get("callbacks") or []
+        if trainer.get("enable_progress_bar") is not False and not any(
+            isinstance(c, ProgressBar) for c in callbacks
+        ):
+            trainer["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+        return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:
         if not self.config[self.subcommand].get("test_after_fit", True):

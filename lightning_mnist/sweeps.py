@@ -125,6 +125,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "--trainer.logger.init_args.version", "0",
         "--trainer.callbacks+=pytorch_lightning.callbacks.TQDMProgressBar",
         "--trainer.callbacks.process_position", str(progress_position),
+        "--trainer.callbacks.refresh_rate", "10",
         "--trainer.callbacks.leave", "false",
     ]
     cli = build_cli(args, run=False)

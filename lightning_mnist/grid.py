@@ -6,29 +6,34 @@ cell 7, ``X^T (P - Y) / N + l1 * sign(W) + 2 * l2 * W`` (the bias is row 0 of ``
 so it is penalised too), and stores the test accuracy in ``zgrid[i][j]`` for ``l1 = reg[i]``
 (rows) and ``l2 = reg[j]`` (columns). :func:`grid_accuracy` returns that table.
 
-All models share ``X``, so instead of 400 fits whose ``[N, 784] @ [784, 10]`` products are
-too thin to keep a CPU busy, :func:`fit_grid` stacks the weights into one
-``[784, M * 10]`` matrix (column ``m * 10 + k`` is class ``k`` of model ``m``) and each step is
+All models share ``X``, so instead of 400 fits whose ``[N, 785] @ [785, 10]`` products are
+too thin to keep a CPU's vector units busy, :func:`fit_grid` stacks the weights into one
+``[785, 10 * M]`` matrix, bias as row 0 against a ones column of ``X`` as in the notebook,
+class-major (column ``k * M + m`` is class ``k`` of model ``m``), and each step is
 
-    logits = X @ W + b          [N, M*10], viewed as [N, M, 10]
-    P      = softmax over the last dim (max-shifted, like cell 3)
-    R      = P - Y              (Y broadcast over the M models)
-    grad   = X^T @ R / N + l1 * sign(W) + 2 * l2 * W     (l1, l2 per column)
+    logits = X1 @ W              [N, 10*M], viewed as [N, 10, M]
+    P      = softmax over the class axis (max-shifted, like cell 3)
+    R      = P - Y               (Y broadcast over the M models)
+    grad   = X1^T @ R / N + l1 * sign(W) + 2 * l2 * W     (l1, l2 per column)
 
-with ``X`` taken in blocks of rows (``chunk``) so no ``[N, M*10]`` intermediate exists: the
-gradient is accumulated block by block (peak memory: a few ``[chunk, M*10]`` blocks).
+with ``X1`` taken in blocks of rows (``chunk``) so no ``[N, 10*M]`` intermediate exists: the
+gradient is accumulated block by block. Peak memory for the MNIST grid: ``X`` and ``X1``
+(2 x 180 MB), one 32 MB logits block, two 11 MB weight-sized matrices.
 
-Three exact savings on top of the batching (exact in real arithmetic; in floating point they
-only change summation order, like any other GEMM blocking):
+Savings on top of the batching, exact in real arithmetic (in floating point they only
+change rounding, like another GEMM blocking would):
 
 - While every model has the same weights, one model's data gradient serves all. From
   ``W = 0`` the first step's penalty is ``l1 * sign(0) + 2 * l2 * 0 = 0``, so after step 1
   all models still share ``W1``, and step 2's data gradient is shared too: of 10 steps only
-  8 need the batched product.
+  8 need the batched products.
+- After step 2, model ``m``'s weights are ``A + l1[m] * B + l2[m] * C`` for three shared
+  matrices, so step 3's logits come from one ``[N, 30]`` product: 15 big GEMMs, not 16.
 - Pixels that are 0 in every training image get a zero data gradient and, from ``W = 0``, a
   zero penalty, so their weights stay exactly 0: they are left out of the products (67 of
   784 for MNIST) and reported as 0.
-- No logits are computed after the last step except on the test set.
+- Probabilities are floored at ``exp(-60)`` relative to the row maximum (:data:`EXP_FLOOR`),
+  which keeps subnormal floats, and the x86 slow path they trigger, out of the GEMMs.
 
 :func:`sequential_fit` is the per-model reference: the library's single-model step
 (:func:`lightning_mnist.softmax.gradient_sums` and :func:`~lightning_mnist.softmax.penalty_gradient`,
@@ -46,7 +51,7 @@ from lightning_mnist.softmax import gradient_sums, penalty_gradient
 
 NUM_CLASSES = 10
 #: Target size in bytes of one ``[chunk, M * classes]`` block when ``chunk`` is None.
-BLOCK_BYTES = 16 * 2**20
+BLOCK_BYTES = 32 * 2**20
 
 
 def reg_coeffs() -> np.ndarray:
@@ -83,32 +88,67 @@ def _block_rows(chunk: int | None, n: int, columns: int, itemsize: int) -> int:
     return max(64, min(n, BLOCK_BYTES // max(1, columns * itemsize)))
 
 
-def _softmax_residual_(logits: torch.Tensor, classes: int, onehot: torch.Tensor) -> torch.Tensor:
-    """In place: ``[rows, M*classes]`` logits -> ``P - Y`` per model (P max-shifted as in cell 3)."""
-    p = logits.view(len(logits), -1, classes)
-    p.sub_(p.amax(dim=2, keepdim=True))
+#: Shifted logits are clamped here before ``exp``. Strongly penalised models have logits
+#: hundreds apart, so without it ``P - Y`` fills with subnormal floats (below 1.2e-38), and
+#: x86 runs every GEMM multiply-add that touches one on microcode assists: measured 1.7x
+#: slower per step on the MNIST grid (3x in CPU time). ``exp(-60) = 8.8e-27``, divided by at
+#: most 10 classes and times a pixel >= 1/255 it stays near 3e-30, far above the subnormal
+#: range even in partial sums. The change to ``P`` is below 1e-26 absolute, under float32
+#: (and float64) resolution of every sum it enters.
+EXP_FLOOR = -60.0
+
+
+def _softmax_residual_(logits: torch.Tensor, classes: int, neg_onehot: torch.Tensor) -> torch.Tensor:
+    """In place: class-major ``[rows, classes*M]`` logits -> ``P - Y`` for every model.
+
+    ``P`` is max-shifted as in cell 3. The class-major layout makes every reduction over the
+    10 classes an elementwise pass over ``M``-wide contiguous slabs, about twice as fast on
+    CPU as reducing a trailing dimension of 10; ``addcdiv`` does ``-Y + e / sum(e)`` in one pass.
+    """
+    p = logits.view(len(logits), classes, -1)
+    p.sub_(p.amax(dim=1, keepdim=True)).clamp_(min=EXP_FLOOR)
     p.exp_()
-    p.div_(p.sum(dim=2, keepdim=True))
-    p.sub_(onehot.unsqueeze(1))
+    torch.addcdiv(neg_onehot.unsqueeze(2), p, p.sum(dim=1, keepdim=True), out=p)
     return logits
 
 
-def _gradient_sums_stacked(x: torch.Tensor, onehot: torch.Tensor, weight: torch.Tensor,
-                           bias: torch.Tensor, classes: int, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Summed data gradient of every stacked model: ``(X^T (P - Y), sum_rows(P - Y))``."""
-    grad_w = torch.zeros_like(weight)
-    grad_b = torch.zeros_like(bias)
-    for start in range(0, len(x), rows):
-        xb = x[start : start + rows]
-        residual = _softmax_residual_(torch.addmm(bias, xb, weight), classes, onehot[start : start + rows])
-        grad_w.addmm_(xb.T, residual)
-        grad_b += residual.sum(dim=0)
-    return grad_w, grad_b
+def _gradient_sums_stacked(x1: torch.Tensor, neg_onehot: torch.Tensor, weight: torch.Tensor,
+                           classes: int, rows: int, affine=None) -> torch.Tensor:
+    """Summed data gradient ``X1^T (P - Y)`` of every stacked model (row 0: the bias).
+
+    ``affine = (basis [D, 3 * classes], l1 [1, 1, M], l2 [1, 1, M])`` says that model ``m``'s
+    weights are ``basis_0 + l1[m] * basis_1 + l2[m] * basis_2`` (true of the step after the
+    models part): its logits then come from one ``[rows, 30]`` product and two broadcast
+    multiply-adds instead of the ``[rows, classes * M]`` GEMM. Equal in real arithmetic; in
+    floating point it only rounds differently, like another GEMM blocking would.
+
+    One ``[rows, columns]`` buffer serves every block: a fresh tensor per block would be a
+    fresh ``mmap`` (blocks are tens of MB) and page-fault its way through every step.
+    """
+    grad = torch.zeros_like(weight)
+    buffer = torch.empty(min(rows, len(x1)), weight.shape[1], dtype=weight.dtype)
+    for start in range(0, len(x1), rows):
+        xb = x1[start : start + rows]
+        logits = buffer[: len(xb)]
+        if affine is None:
+            torch.mm(xb, weight, out=logits)
+        else:
+            basis, l1, l2 = affine
+            base, by_l1, by_l2 = (xb @ basis).view(len(xb), 3, classes, 1).unbind(1)
+            view = logits.view(len(xb), classes, -1)
+            torch.mul(by_l1, l1, out=view)
+            view.addcmul_(by_l2, l2).add_(base)
+        residual = _softmax_residual_(logits, classes, neg_onehot[start : start + rows])
+        grad.addmm_(xb.T, residual)
+    return grad
 
 
 def _fit_stacked(x: torch.Tensor, y: torch.Tensor, l1s, l2s, lr: float, iterations: int,
                  penalize_bias: bool, chunk: int | None, classes: int):
-    """Fit every grid model; returns ``(W [D, M*classes], b [M*classes])`` (stacked layout)."""
+    """Fit every grid model; returns the class-major stack ``(W [D, classes*M], b [classes*M])``.
+
+    Column ``k * M + m`` holds class ``k`` of model ``m``.
+    """
     n, d = x.shape
     dtype = x.dtype
     l1m, l2m = grid_coefficients(l1s, l2s)
@@ -119,58 +159,67 @@ def _fit_stacked(x: torch.Tensor, y: torch.Tensor, l1s, l2s, lr: float, iteratio
         raise ValueError(f"iterations must be >= 0, got {iterations}")
     if n == 0 and iterations:
         raise ValueError("cannot fit on an empty training set")
-    # Per stacked column: column m * classes + k belongs to model m.
-    l1c = torch.as_tensor(np.repeat(l1m, classes), dtype=dtype)
-    l2c2 = torch.as_tensor(np.repeat(2 * l2m, classes), dtype=dtype)  # 2 * l2, exact in binary
+    # Per stacked column k * M + m: model m's coefficients.
+    l1c = torch.as_tensor(np.tile(l1m, classes), dtype=dtype)
+    l2c2 = torch.as_tensor(np.tile(2 * l2m, classes), dtype=dtype)  # 2 * l2: exact in binary
 
+    # The notebook's ones column: row 0 of the stacked weights is the bias, so one GEMM
+    # gives the bias gradient too. Always-zero pixels are left out (their weights stay 0),
+    # and zero columns pad the width to a multiple of 16, which MKL runs ~5 % faster (a zero
+    # feature gets zero gradient and zero penalty, so its weights stay 0 too).
     active = (x != 0).any(dim=0)
-    xa = x[:, active].contiguous() if not bool(active.all()) else x.contiguous()
-    onehot = torch.nn.functional.one_hot(y, classes).to(dtype)
+    width = 1 + int(active.sum())
+    x1 = torch.zeros(n, -(-width // 16) * 16, dtype=dtype)
+    x1[:, 0] = 1
+    x1[:, 1:width] = x[:, active]
+    neg_onehot = -torch.nn.functional.one_hot(y, classes).to(dtype)
+    # Penalty mask for row 0 (the bias): 1 when it is penalised, else 0.
+    row_mask = torch.ones(x1.shape[1], 1, dtype=dtype)
+    if not penalize_bias:
+        row_mask[0] = 0
+
+    def penalty(weight: torch.Tensor, l1: torch.Tensor, l2x2: torch.Tensor) -> torch.Tensor:
+        pen = l1 * weight.sign() + l2x2 * weight
+        return pen if penalize_bias else pen * row_mask
 
     # Phase 1: all models share one weight matrix (W = 0 and after a step from W = 0).
-    w_shared = torch.zeros(xa.shape[1], classes, dtype=dtype)
-    b_shared = torch.zeros(classes, dtype=dtype)
-    weight = bias = None
+    shared = torch.zeros(x1.shape[1], classes, dtype=dtype)
+    weight = affine = None
     step = 0
     single = _block_rows(chunk, n, classes, x.element_size())
     while step < iterations and weight is None:
-        gw, gb = _gradient_sums_stacked(xa, onehot, w_shared, b_shared, classes, single)
-        gw /= n
-        gb /= n
-        if not (bool(w_shared.any()) or (penalize_bias and bool(b_shared.any()))):
-            # Penalty gradient of all-zero weights is exactly 0 for every (l1, l2).
-            w_shared = w_shared - lr * gw
-            b_shared = b_shared - lr * gb
+        grad = _gradient_sums_stacked(x1, neg_onehot, shared, classes, single)
+        grad /= n
+        if not bool((shared * row_mask).any()):
+            # Penalty gradient of all-zero (penalised) weights is exactly 0 for every (l1, l2).
+            shared = shared - lr * grad
         else:
-            # The models part here: shared data gradient, per-model penalty.
-            ws = w_shared.repeat(1, models)
-            bs = b_shared.repeat(models)
-            gw = gw.repeat(1, models) + (l1c * ws.sign() + l2c2 * ws)
-            gb = gb.repeat(models)
-            if penalize_bias:
-                gb = gb + (l1c * bs.sign() + l2c2 * bs)
-            weight, bias = ws - lr * gw, bs - lr * gb
+            # The models part here: shared data gradient, per-model penalty, so model m is
+            # shared - lr * grad - lr * l1[m] * sign(shared) - lr * 2 * l2[m] * shared.
+            stacked = shared.repeat_interleave(models, dim=1)
+            weight = stacked - lr * (grad.repeat_interleave(models, dim=1) + penalty(stacked, l1c, l2c2))
+            basis = torch.cat([shared - lr * grad, -lr * shared.sign() * row_mask,
+                               -2 * lr * shared * row_mask], dim=1)
+            as_row = dict(dtype=dtype)
+            affine = (basis, torch.as_tensor(l1m, **as_row).view(1, 1, -1),
+                      torch.as_tensor(l2m, **as_row).view(1, 1, -1))
         step += 1
-    if weight is None:  # never parted (iterations <= 1, or all steps shared)
-        weight, bias = w_shared.repeat(1, models), b_shared.repeat(models)
+    if weight is None:  # never parted
+        weight = shared.repeat_interleave(models, dim=1)
 
     # Phase 2: the batched steps.
     rows = _block_rows(chunk, n, models * classes, x.element_size())
     for _ in range(step, iterations):
-        gw, gb = _gradient_sums_stacked(xa, onehot, weight, bias, classes, rows)
-        gw /= n
-        gb /= n
-        gw += l1c * weight.sign() + l2c2 * weight
-        if penalize_bias:
-            gb += l1c * bias.sign() + l2c2 * bias
-        weight -= lr * gw
-        bias -= lr * gb
+        grad = _gradient_sums_stacked(x1, neg_onehot, weight, classes, rows, affine)
+        affine = None
+        grad /= n
+        grad += penalty(weight, l1c, l2c2)
+        weight -= lr * grad
 
-    if xa.shape[1] != d:
-        full = torch.zeros(d, weight.shape[1], dtype=dtype)
-        full[active] = weight
-        weight = full
-    return weight, bias
+    bias = weight[0].clone()
+    full = torch.zeros(d, weight.shape[1], dtype=dtype)
+    full[active] = weight[1:width]
+    return full, bias
 
 
 def fit_grid(x, y, l1s: Sequence[float], l2s: Sequence[float], lr: float = 1.0, iterations: int = 10,
@@ -184,7 +233,7 @@ def fit_grid(x, y, l1s: Sequence[float], l2s: Sequence[float], lr: float = 1.0, 
         l1s, l2s: coefficients; model ``m = i * len(l2s) + j`` uses ``(l1s[i], l2s[j])``.
         lr, iterations: gradient descent from zero weights, ``W -= lr * grad`` per step.
         penalize_bias: penalise the bias as the notebook does (its bias is a row of ``W``).
-        chunk: rows of ``x`` per block (None: blocks of about 16 MB). Only speed and memory
+        chunk: rows of ``x`` per block (None: blocks of about 32 MB). Only speed and memory
             depend on it.
 
     Returns:
@@ -194,16 +243,33 @@ def fit_grid(x, y, l1s: Sequence[float], l2s: Sequence[float], lr: float = 1.0, 
     x, y = _check_xy(x, y, num_classes)
     weight, bias = _fit_stacked(x, y, l1s, l2s, lr, iterations, penalize_bias, chunk, num_classes)
     models = weight.shape[1] // num_classes
-    weights = weight.view(-1, models, num_classes).permute(1, 2, 0).contiguous()
-    return weights, bias.view(models, num_classes)
+    weights = weight.view(-1, num_classes, models).permute(2, 1, 0).contiguous()
+    return weights, bias.view(num_classes, models).T.contiguous()
 
 
 def _stack(weights: torch.Tensor, biases: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``[M, C, D]``, ``[M, C]`` -> stacked ``[D, M*C]``, ``[M*C]``."""
-    weights = torch.as_tensor(weights)
+    """``[M, C, D]``, ``[M, C]`` -> the class-major stack ``[D, C*M]``, ``[C*M]``."""
+    weights, biases = torch.as_tensor(weights), torch.as_tensor(biases)
     if weights.ndim == 2:
-        weights, biases = weights.unsqueeze(0), torch.as_tensor(biases).unsqueeze(0)
-    return weights.permute(2, 0, 1).reshape(weights.shape[2], -1), torch.as_tensor(biases).reshape(-1)
+        weights, biases = weights.unsqueeze(0), biases.unsqueeze(0)
+    return weights.permute(2, 1, 0).reshape(weights.shape[2], -1), biases.T.reshape(-1)
+
+
+def _argmax_classes(logits: torch.Tensor, classes: int) -> torch.Tensor:
+    """``argmax`` over the class axis of class-major ``[rows, classes * M]`` logits: ``[rows, M]``.
+
+    A running maximum over the 10 contiguous class slabs: 4x faster on CPU than
+    ``argmax(dim=1)`` over the strided class axis. Ties go to the lowest class, as with
+    ``torch.argmax`` and ``np.argmax``.
+    """
+    view = logits.view(len(logits), classes, -1)
+    best = view[:, 0].clone()
+    index = torch.zeros(best.shape, dtype=torch.long)
+    for k in range(1, classes):
+        better = view[:, k] > best
+        torch.where(better, view[:, k], best, out=best)
+        index.masked_fill_(better, k)
+    return index
 
 
 def _predict_stacked(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor, classes: int,
@@ -213,7 +279,7 @@ def _predict_stacked(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor, 
     out = torch.empty(len(x), models, dtype=torch.long)
     for start in range(0, len(x), rows):
         logits = torch.addmm(bias, x[start : start + rows], weight)
-        out[start : start + rows] = logits.view(len(logits), models, classes).argmax(dim=2)
+        out[start : start + rows] = _argmax_classes(logits, classes)
     return out
 
 

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Run the whole notebook and write report.md / report.html with every figure.",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick",
-                        help="quick: about 20 min on a 2-core CPU; notebook: the exact settings (GPU); "
+                        help="quick: about 16 min on a 2-core CPU; notebook: the exact settings (GPU); "
                              "smoke: a minute, to try the pipeline")
     parser.add_argument("--out", type=Path, default=None, help="result directory (default reports/<profile>)")
     parser.add_argument("--only", nargs="*", default=None,

@@ -6,6 +6,7 @@ Nothing here touches the internet: downloads go to a ``http.server`` on 127.0.0.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import http.server
@@ -263,3 +264,12 @@ def helpers():
 
     return SimpleNamespace(idx_bytes=idx_bytes, md5=md5, fake_split=fake_split,
                            image_ids=image_ids, write_tiny=write_tiny)
+
+
+def last_metrics(run_dir: Path) -> dict[str, float]:
+    """Last logged value of every column of a run's metrics.csv."""
+    out: dict[str, float] = {}
+    with open(run_dir / "metrics.csv") as f:
+        for row in csv.DictReader(f):
+            out.update({k: float(v) for k, v in row.items() if v})
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,7 +31,7 @@ from lightning_mnist.encoder_classifier import cell18_layers
 from lightning_mnist.figures import main as figures_main
 from lightning_mnist.figures import reconstruction_grid
 from lightning_mnist.presets import seed_dropout
-from tests.conftest import write_tiny
+from tests.conftest import last_metrics, write_tiny
 
 N_TRAIN, N_TEST = 256, 100
 
@@ -388,14 +387,6 @@ def cli_args(config: str, data_dir: Path, runs: Path) -> list[str]:
         "--trainer.logger.init_args.save_dir", str(runs), "--trainer.enable_progress_bar", "false",
         "--trainer.enable_model_summary", "false", "--trainer.accelerator", "cpu",
     ]
-
-
-def last_metrics(run_dir: Path) -> dict[str, float]:
-    out: dict[str, float] = {}
-    with open(run_dir / "metrics.csv") as f:
-        for row in csv.DictReader(f):
-            out.update({k: float(v) for k, v in row.items() if v})
-    return out
 
 
 def test_configs_chain_through_the_cli(tiny_dir, tmp_path, monkeypatch, capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lightning_mnist.cli import CONFIG_DIR, resolve_config_names
-from tests.conftest import write_tiny
+from tests.conftest import last_metrics, write_tiny
 
 SHIPPED = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
@@ -32,15 +31,6 @@ def tiny_args(data_dir: Path, runs: Path, name: str) -> list[str]:
         "--trainer.logger.init_args.name", name,
         "--trainer.enable_progress_bar", "false", "--trainer.accelerator", "cpu",
     ]
-
-
-def metrics(run_dir: Path) -> dict[str, float]:
-    """Last logged value of every column of a run's metrics.csv."""
-    out: dict[str, float] = {}
-    with open(run_dir / "metrics.csv") as f:
-        for row in csv.DictReader(f):
-            out.update({k: float(v) for k, v in row.items() if v})
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +70,14 @@ def test_ddp_two_processes_match_one_process_on_the_same_weights(tiny_dir, tmp_p
     run_dir = runs / "ddp" / "version_0"
     assert (run_dir / "config.yaml").is_file()
     (ckpt,) = (run_dir / "checkpoints").glob("*.ckpt")
-    ddp_acc = metrics(run_dir)["test/acc"]
+    ddp_acc = last_metrics(run_dir)["test/acc"]
 
     single = cli(
         "test", "--config", "seed_mlp", *tiny_args(tiny_dir, runs, "single"),
         "--trainer.devices", "1", "--ckpt_path", str(ckpt), cwd=tmp_path,
     )
     assert single.returncode == 0, single.stderr[-3000:]
-    assert metrics(runs / "single" / "version_0")["test/acc"] == ddp_acc
+    assert last_metrics(runs / "single" / "version_0")["test/acc"] == ddp_acc
     assert f"test accuracy: {ddp_acc:.4f}" in single.stdout
 
 

@@ -123,7 +123,7 @@ def fake_results(out):
 def test_report_covers_every_experiment_of_the_notebook(tmp_path):
     fake_results(tmp_path)
     report = write_report(tmp_path, PROFILES["notebook"]).read_text()
-    rows, _ = claims(tmp_path)
+    rows = claims(tmp_path)
     assert [r[0] for r in rows] == ["3-6", "7-9", "11", "12-13", "14-15", "16-17", "18", "19-21", "22",
                                     "33-34", "text"]
     for cell in ("3-6", "7-9", "11", "12-13", "14-15", "16-17", "18", "19-21", "22", "33-34"):
@@ -139,7 +139,7 @@ def test_report_covers_every_experiment_of_the_notebook(tmp_path):
 
 def test_claim_verdicts_follow_the_numbers(tmp_path):
     fake_results(tmp_path)
-    verdicts = {r[0]: r[-1] for r in claims(tmp_path)[0]}
+    verdicts = {r[0]: r[-1] for r in claims(tmp_path)}
     assert verdicts["3-6"] == "holds"  # 0.9096 exactly
     assert verdicts["7-9"] == "holds"  # (0, 0) is the best cell
     assert verdicts["16-17"] == "holds"  # falls with depth, worst at 10
@@ -147,7 +147,7 @@ def test_claim_verdicts_follow_the_numbers(tmp_path):
     grid = json.loads((tmp_path / "results" / "grid.json").read_text())
     grid["acc"][3][4] = 0.9
     write_json(tmp_path / "results" / "grid.json", grid)
-    assert {r[0]: r[-1] for r in claims(tmp_path)[0]}["7-9"] == "does not hold"
+    assert {r[0]: r[-1] for r in claims(tmp_path)}["7-9"] == "does not hold"
 
 
 def test_logic_stage_verifies_the_notebooks_networks(tmp_path):

@@ -14,7 +14,6 @@ with one kind of error that says which file and what to do.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +23,8 @@ from pytorch_lightning import LightningModule
 from torch import nn
 from torchmetrics import MeanMetric
 
-from lightning_mnist.classifier import STAGES, DivergenceError
+from lightning_mnist.classifier import STAGES
+from lightning_mnist.steps import backward, check_finite, minibatches
 from lightning_mnist.idx import DataError
 from lightning_mnist.mlp import ACTIVATIONS, keras_dense
 from lightning_mnist.optimizers import make_optimizer
@@ -61,6 +61,7 @@ class Autoencoder(LightningModule):
         if decoder not in ("sigmoid", "linear"):
             raise ValueError(f"decoder must be 'sigmoid' or 'linear', got {decoder!r}")
         self.save_hyperparameters()
+        self.automatic_optimization = False  # one training_step may take several steps
         self.encoder = nn.Sequential(keras_dense(num_features, code_size), nn.ReLU())
         self.decoder = nn.Sequential(keras_dense(code_size, num_features), ACTIVATIONS[decoder]())
         # MeanMetric of batch-mean losses weighted by batch size: the exact mean squared error
@@ -84,21 +85,28 @@ class Autoencoder(LightningModule):
         """Reconstructions, shaped like ``x``."""
         return self.decode(self.encode(x)).view_as(x)
 
-    def _step(self, stage: str, batch) -> torch.Tensor:
-        x = batch[0].flatten(1)
-        loss = F.mse_loss(self.decode(self.encode(x)), x)
-        self.metrics[f"{stage}_mse"].update(loss.detach(), weight=len(x))
-        return loss
+    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)
+        return F.mse_loss(self.decode(self.encode(x)), x)
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self._step("train", batch)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise DivergenceError(
-                f"reconstruction loss is {value} at epoch {self.current_epoch}, step {self.global_step}: "
-                "the run diverged. Lower the learning rate, or check the inputs for NaN."
-            )
-        return loss
+    def _step(self, stage: str, batch) -> None:
+        x = batch[0]
+        self.metrics[f"{stage}_mse"].update(self._loss(x).detach(), weight=len(x))
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        """One optimizer step per minibatch (manual optimization, as in ``Classifier``)."""
+        optimizer = self.optimizers()
+        losses, counts = [], []
+        for x, _ in minibatches(batch):
+            loss = self._loss(x)
+            check_finite(self, loss, "reconstruction loss")
+            optimizer.zero_grad()
+            backward(self, loss)
+            optimizer.step()
+            losses.append(loss.detach())
+            counts.append(len(x))
+        weights = torch.tensor(counts, dtype=losses[0].dtype, device=losses[0].device)
+        self.metrics["train_mse"].update(torch.stack(losses), weight=weights)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self._step("val", batch)

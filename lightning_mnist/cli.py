@@ -48,15 +48,18 @@ class MNISTCLI(LightningCLI):
             parser.set_defaults({"data": {"class_path": f"{cls.__module__}.{cls.__qualname__}"}})
 
     def instantiate_trainer(self, **kwargs):
-        """Add a progress bar refreshed every PROGRESS_REFRESH_STEPS steps, unless the
-        config brings its own or turns the bar off."""
+        """Add a progress bar refreshed every PROGRESS_REFRESH_STEPS minibatches (or every
+        step, when a step holds more), unless the config brings its own or turns it off."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = config["trainer"]
         callbacks = trainer.get("callbacks") or []
         if trainer.get("enable_progress_bar") is not False and not any(
             isinstance(c, ProgressBar) for c in callbacks
         ):
-            trainer["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_STEPS)]
+            # With grouped steps each Lightning step is steps_per_execution minibatches.
+            group = getattr(self.datamodule, "steps_per_execution", 1)
+            refresh = max(1, PROGRESS_REFRESH_STEPS // group)
+            trainer["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=refresh)]
         return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:

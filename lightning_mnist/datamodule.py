@@ -47,6 +47,17 @@ def _as_is(batch):
     return batch
 
 
+class _SplitInto:
+    """collate_fn for grouped steps: one gathered batch -> a list of ``size``-item views."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __call__(self, batch: tuple[torch.Tensor, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        x, y = batch
+        return list(zip(x.split(self.size), y.split(self.size)))
+
+
 class ShardSampler(DistributedSampler):
     """Rank r of W reads items [r*N//W, (r+1)*N//W) as slices of ``batch_size`` items.
 
@@ -86,6 +97,12 @@ class MNISTDataModule(LightningDataModule):
         val_size: 0 validates on the test set, as the notebook does; N > 0 holds out N
             training images (chosen with ``seed``) for validation.
         seed: seed of the hold-out split and of the per-epoch shuffling.
+        steps_per_execution: training minibatches handed to the module per Lightning step
+            (Keras's name for the same idea). The module still takes one optimizer step per
+            minibatch of ``batch_size``, in the same order, so training is update for update
+            the same as with 1; Lightning's per-step machinery (about 0.4 ms on CPU, a third
+            of a cell-11 MLP step) is paid once per group instead of once per minibatch.
+            With more than 1, training batches are lists of ``(x, y)`` minibatches.
         download: fetch missing files from the public mirrors.
         verify_checksums: check each file's content md5 against the canonical one. Turn
             off only for MNIST-format data of your own; structure is always checked.
@@ -102,6 +119,7 @@ class MNISTDataModule(LightningDataModule):
         flatten: bool = True,
         val_size: int = 0,
         seed: int = 1337,
+        steps_per_execution: int = 1,
         download: bool = True,
         verify_checksums: bool = True,
     ) -> None:
@@ -110,13 +128,20 @@ class MNISTDataModule(LightningDataModule):
         for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be a positive integer or None (full batch), got {value}")
+        if steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution}")
+        if steps_per_execution > 1 and batch_size is None:
+            raise ValueError(
+                "steps_per_execution > 1 groups minibatches, but batch_size is None (full batch, one "
+                "step per epoch): set a batch_size, or leave steps_per_execution at 1"
+            )
         if val_size < 0:
             raise ValueError(f"val_size must be >= 0 (0 validates on the test set), got {val_size}")
         self.save_hyperparameters()
         self.data_dir = Path(data_dir) if data_dir else default_data_dir(self.spec)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
-        self.verify_checksums = verify_checksums
+        self.verify_checksums, self.steps_per_execution = verify_checksums, steps_per_execution
         self.train_set = self.val_set = self.test_set = None
 
     @property
@@ -159,7 +184,14 @@ class MNISTDataModule(LightningDataModule):
         sampler = DistributedSampler(
             self._ready(self.train_set), num_replicas=world, rank=rank, shuffle=True, seed=self.seed
         )
-        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
+        if self.steps_per_execution == 1:
+            return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
+        # One gather of steps_per_execution * batch_size consecutive indices of the same
+        # shuffled stream, cut into views: exactly the minibatches that batch_size alone gives.
+        return DataLoader(
+            self.train_set, batch_size=self.batch_size * self.steps_per_execution, sampler=sampler,
+            collate_fn=_SplitInto(self.batch_size),
+        )
 
     def val_dataloader(self) -> DataLoader:
         return self._shard_loader(self.val_set, self.eval_batch_size)

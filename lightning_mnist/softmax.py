@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightning_mnist.classifier import Classifier
+from lightning_mnist.steps import minibatches
 
 
 def gradient_sums(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor):
@@ -80,7 +81,11 @@ class SoftmaxRegression(Classifier):
         return F.linear(x.flatten(1), self.weight, self.bias)
 
     def training_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
+        for x, y in minibatches(batch):
+            self.gradient_step(x, y)
+
+    def gradient_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """One step ``W -= lr * (mean gradient over every process's share of x + penalty)``."""
         hp = self.hparams
         with torch.no_grad():
             grad_w, grad_b, loss_sum, logits = gradient_sums(x.flatten(1), y, self.weight, self.bias)

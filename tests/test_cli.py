@@ -8,11 +8,22 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from lightning_mnist.cli import CONFIG_DIR, resolve_config_names
 from tests.conftest import last_metrics, write_tiny
 
 SHIPPED = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+RANK_WEIGHTS = """
+import torch
+from pytorch_lightning import Callback
+
+class SaveRankWeights(Callback):
+    def on_fit_end(self, trainer, pl_module):
+        torch.save({"steps": trainer.global_step, "weights": pl_module.state_dict()},
+                   f"rank{trainer.global_rank}.pt")
+"""
 
 
 def cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -58,14 +69,24 @@ def test_every_shipped_config_parses(config, tmp_path):
 
 @pytest.mark.slow
 def test_ddp_two_processes_match_one_process_on_the_same_weights(tiny_dir, tmp_path):
-    """Fit + test on 2 CPU processes (DDP, gloo), then test the saved weights on 1 process."""
+    """Fit + test on 2 CPU processes (DDP, gloo), then test the saved weights on 1 process.
+
+    seed_mlp groups minibatches (steps_per_execution): several backward passes per training
+    step must each all-reduce, which leaves both ranks with the same weights, bit for bit.
+    """
     runs = tmp_path / "runs"
+    (tmp_path / "rank_weights.py").write_text(RANK_WEIGHTS)
     fit = cli(
         "fit", "--config", "seed_mlp", *tiny_args(tiny_dir, runs, "ddp"),
         "--trainer.devices", "2", "--trainer.strategy", "ddp", "--trainer.max_epochs", "2",
+        "--data.steps_per_execution", "3", "--trainer.callbacks+=rank_weights.SaveRankWeights",
         cwd=tmp_path,
     )
     assert fit.returncode == 0, fit.stderr[-3000:]
+    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    assert rank0["steps"] == rank1["steps"] == 2 * 7  # 200 images a rank, batches of 32
+    for name, weight in rank0["weights"].items():
+        assert torch.equal(weight, rank1["weights"][name]), name
     assert fit.stdout.count("test accuracy:") == 1  # printed by rank 0 only
     run_dir = runs / "ddp" / "version_0"
     assert (run_dir / "config.yaml").is_file()

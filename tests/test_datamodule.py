@@ -119,6 +119,22 @@ def test_dataloader_batch_equals_indexed_tensors(tiny):
         assert torch.equal(xb, dm.train_set.x[idx]) and torch.equal(yb, dm.train_set.y[idx])
 
 
+@pytest.mark.parametrize("group", [2, 3, 7, 50])
+def test_grouped_steps_hand_over_the_same_minibatches(tiny, group):
+    """steps_per_execution=K: lists of K views into one gather, the K=1 minibatches in order."""
+    single, grouped = _dm(tiny, batch_size=32), _dm(tiny, batch_size=32, steps_per_execution=group)
+    single_loader, grouped_loader = single.train_dataloader(), grouped.train_dataloader()
+    single_loader.sampler.set_epoch(2)
+    grouped_loader.sampler.set_epoch(2)
+    groups = list(grouped_loader)
+    assert [len(g) for g in groups] == [min(group, 7 - i) for i in range(0, 7, group)]
+    flat = [pair for g in groups for pair in g]
+    for (xs, ys), (xg, yg) in zip(_batches(single_loader), flat, strict=True):
+        assert torch.equal(xs, xg) and torch.equal(ys, yg)
+    for g in groups:  # views into the group's one gathered tensor
+        assert all(_shares_storage(x, g[0][0]) for x, _ in g)
+
+
 def test_contiguous_batches_are_views(tiny):
     # Full-batch training and evaluation read contiguous runs: views, no copy.
     dm = _dm(tiny, batch_size=None, eval_batch_size=40)
@@ -146,6 +162,8 @@ def test_dataloader_before_setup():
     ({"batch_size": 0}, "batch_size must be a positive integer or None"),
     ({"eval_batch_size": -3}, "eval_batch_size must be a positive integer or None"),
     ({"val_size": -1}, "val_size must be >= 0"),
+    ({"steps_per_execution": 0}, "steps_per_execution must be a positive integer"),
+    ({"batch_size": None, "steps_per_execution": 4}, "batch_size is None"),
 ])
 def test_invalid_options(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -13,6 +13,7 @@ from torch import nn
 from lightning_mnist import DivergenceError, Layer, MLPClassifier, MNISTDataModule
 from lightning_mnist.optimizers import make_optimizer
 from lightning_mnist.presets import PRESETS, depth_member, seed_dropout, width_member
+from lightning_mnist.steps import nobody_listens_to_backward
 from tests.conftest import write_tiny
 
 
@@ -187,3 +188,63 @@ def test_divergence_stops_the_run_with_a_clear_message(tiny_dir, tmp_path):
     with pytest.raises(DivergenceError, match="diverged"):
         t.fit(model, datamodule=tiny_dm(tiny_dir))
     assert t.current_epoch == 0  # stopped inside the first epoch, not after five
+
+
+class CountBackward(pl.Callback):
+    """Listens to the backward hooks, so training must dispatch them per minibatch."""
+
+    def __init__(self) -> None:
+        self.before = self.after = 0
+
+    def on_before_backward(self, trainer, pl_module, loss) -> None:
+        self.before += 1
+
+    def on_after_backward(self, trainer, pl_module) -> None:
+        self.after += 1
+
+
+def grouped_fit(tiny_dir, tmp_path, group: int, callbacks=()) -> tuple[MLPClassifier, pl.Trainer]:
+    pl.seed_everything(5)
+    model = seed_dropout()  # dropout: the RNG must be drawn in the same order too
+    t = trainer(tmp_path, 2, callbacks=list(callbacks))
+    t.fit(model, datamodule=tiny_dm(tiny_dir, steps_per_execution=group))
+    return model, t
+
+
+def test_grouped_steps_train_exactly_like_one_step_per_batch(tiny_dir, tmp_path):
+    """steps_per_execution only changes how minibatches reach the module: 640 images in
+    batches of 64 are 10 optimizer steps an epoch, in groups of 3, 3, 3 and 1."""
+    single, t1 = grouped_fit(tiny_dir, tmp_path, 1)
+    grouped, t3 = grouped_fit(tiny_dir, tmp_path, 3)
+    assert t1.global_step == t3.global_step == 20
+    for (name, a), b in zip(single.state_dict().items(), grouped.state_dict().values()):
+        assert torch.equal(a, b), name
+    m1, m3 = t1.callback_metrics, t3.callback_metrics
+    assert float(m1["train/acc"]) == float(m3["train/acc"])
+    assert float(m1["train/loss"]) == pytest.approx(float(m3["train/loss"]), rel=1e-6)
+
+
+def test_backward_hooks_reach_callbacks_that_listen(tiny_dir, tmp_path):
+    """The direct backward (no hook dispatch) is taken only when nobody listens; a listening
+    callback sees every minibatch, and the weights are the same either way."""
+    counter = CountBackward()
+    listened, _ = grouped_fit(tiny_dir, tmp_path, 3, [counter])
+    assert counter.before == counter.after == 20
+    quiet, _ = grouped_fit(tiny_dir, tmp_path, 3)
+    for a, b in zip(listened.state_dict().values(), quiet.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_backward_dispatch_is_skipped_only_when_nothing_can_listen():
+    model = MLPClassifier([Layer(8)])
+    assert nobody_listens_to_backward(pl.Trainer(accelerator="cpu", logger=False), model)
+    assert not nobody_listens_to_backward(
+        pl.Trainer(accelerator="cpu", logger=False, callbacks=[CountBackward()]), model)
+    assert not nobody_listens_to_backward(
+        pl.Trainer(accelerator="cpu", logger=False, precision="bf16-mixed"), model)
+
+    class Watching(MLPClassifier):
+        def on_after_backward(self) -> None:
+            pass
+
+    assert not nobody_listens_to_backward(pl.Trainer(accelerator="cpu", logger=False), Watching([Layer(8)]))

@@ -88,6 +88,28 @@ def test_fit_grid_equals_sequential_float64(penalize_bias):
     assert (weights[len(L2S)] - weights[0]).abs().max() > 1e-3  # l1 only
 
 
+def sparse_data(n=211, d=30, seed=3):
+    """``random_data`` with 15 columns lit in 1 % to 30 % of the rows, like MNIST's border pixels."""
+    x, y = random_data(n, d, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    x[:, 10:25] *= torch.rand(n, 15, generator=g, dtype=x.dtype) < torch.linspace(0.01, 0.3, 15, dtype=x.dtype)
+    return x, y
+
+
+@pytest.mark.parametrize("sparse_below", [0.0, grid.SPARSE_BELOW, 1.01])  # none, some, all sparse
+def test_sparse_columns_change_nothing(monkeypatch, sparse_below):
+    x, y = sparse_data()
+    lit = (x != 0).sum(dim=0)
+    assert ((lit > 0) & (lit < grid.SPARSE_BELOW * len(x))).sum() >= 3  # the default splits
+    monkeypatch.setattr(grid, "SPARSE_BELOW", sparse_below)
+    weights, biases = grid.fit_grid(x, y, L1S, L2S, chunk=50)  # blocks of 50, 50, 50, 50, 11
+    for m, (l1, l2) in enumerate(zip(*grid.grid_coefficients(L1S, L2S))):
+        w, b = grid.sequential_fit(x, y, l1, l2)
+        torch.testing.assert_close(weights[m], w, rtol=0, atol=1e-10)
+        torch.testing.assert_close(biases[m], b, rtol=0, atol=1e-10)
+    assert (weights[:, :, [3, -1]] == 0).all()
+
+
 def test_penalize_bias_matters():
     x, y = random_data()
     _, with_pen = grid.fit_grid(x, y, [0.3], [0.1], penalize_bias=True)

@@ -1,8 +1,9 @@
 """One training epoch of ``seed_mlp`` (cell 11): the Lightning path vs a plain PyTorch loop.
 
 The Lightning side is what ``lightning-mnist fit --config seed_mlp`` builds (the CLI's
-DataModule, module and Trainer, CSV logging and progress bar on); validation is off on both
-sides so only the training epoch is timed. The plain loop trains the same architecture with
+DataModule, module and Trainer, CSV logging, checkpointing and progress bar on, the config's
+``steps_per_execution``: 64 minibatches per Lightning step, one optimizer step each);
+validation is off on both sides so only the training epoch is timed. The plain loop trains the same architecture with
 the same optimizer over the same in-memory tensors, shuffling per epoch and accumulating
 the epoch's loss and accuracy as Lightning does. Epochs alternate between the two sides so
 that machine noise hits both alike; the median epoch time of each is compared.

@@ -119,6 +119,8 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "--seed_everything", str(point.seed),
         "--trainer.max_epochs", str(point.epochs or profile.epochs),
         "--trainer.limit_train_batches", str(profile.limit_train_batches),
+        # A count of batches means minibatches, not groups of steps_per_execution of them.
+        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
         *profile.data_args(),
         *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
         "--trainer.enable_model_summary", "false",
@@ -127,7 +129,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "--trainer.logger.init_args.version", "0",
         "--trainer.callbacks+=pytorch_lightning.callbacks.TQDMProgressBar",
         "--trainer.callbacks.process_position", str(progress_position),
-        "--trainer.callbacks.refresh_rate", "10",
+        "--trainer.callbacks.refresh_rate", "1",  # a step is 64 minibatches (steps_per_execution)
         "--trainer.callbacks.leave", "false",
     ]
     cli = build_cli(args, run=False)

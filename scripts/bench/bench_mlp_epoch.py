@@ -8,7 +8,7 @@ the same optimizer over the same in-memory tensors, shuffling per epoch and accu
 the epoch's loss and accuracy as Lightning does. Epochs alternate between the two sides so
 that machine noise hits both alike; the median epoch time of each is compared.
 
-    .venv/bin/python scripts/bench/bench_mlp_epoch.py [--epochs 5]
+    .venv/bin/python scripts/bench/bench_mlp_epoch.py [--epochs 9]
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def plain_epoch(x: torch.Tensor, y: torch.Tensor, model, optimizer, epoch: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5, help="timed epochs per side (after 1 warm-up)")
+    parser.add_argument("--epochs", type=int, default=9, help="timed epochs per side (after 1 warm-up)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as run_dir:

@@ -24,7 +24,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from lightning_mnist.classifier import STAGES
-from lightning_mnist.steps import backward, check_finite, minibatches
+from lightning_mnist.steps import backward, check_finite, minibatches, training_minibatches
 from lightning_mnist.idx import DataError
 from lightning_mnist.mlp import ACTIVATIONS, keras_dense
 from lightning_mnist.optimizers import make_optimizer
@@ -90,14 +90,14 @@ class Autoencoder(LightningModule):
         return F.mse_loss(self.decode(self.encode(x)), x)
 
     def _step(self, stage: str, batch) -> None:
-        x = batch[0]
+        (x, *_), = minibatches(batch)  # (x, y), (x,) or x alone: labels are not used
         self.metrics[f"{stage}_mse"].update(self._loss(x).detach(), weight=len(x))
 
     def training_step(self, batch, batch_idx: int) -> None:
         """One optimizer step per minibatch (manual optimization, as in ``Classifier``)."""
         optimizer = self.optimizers()
         losses, counts = [], []
-        for x, _ in minibatches(batch):
+        for x, *_ in training_minibatches(self, batch):
             loss = self._loss(x)
             check_finite(self, loss, "reconstruction loss")
             optimizer.zero_grad()
@@ -105,6 +105,8 @@ class Autoencoder(LightningModule):
             optimizer.step()
             losses.append(loss.detach())
             counts.append(len(x))
+        if not losses:  # max_steps reached before this group
+            return
         weights = torch.tensor(counts, dtype=losses[0].dtype, device=losses[0].device)
         self.metrics["train_mse"].update(torch.stack(losses), weight=weights)
 
@@ -115,7 +117,8 @@ class Autoencoder(LightningModule):
         self._step("test", batch)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self(batch[0])
+        (x, *_), = minibatches(batch)
+        return self(x)
 
     def _log_epoch(self, stage: str) -> None:
         metric = self.metrics[f"{stage}_mse"]

@@ -23,7 +23,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from lightning_mnist.steps import DivergenceError, backward, check_finite, minibatches
+from lightning_mnist.steps import DivergenceError, backward, check_finite, training_minibatches
 
 __all__ = ["STAGES", "Classifier", "DivergenceError"]
 
@@ -96,7 +96,7 @@ class Classifier(LightningModule):
         inside the loss); metrics are updated once for the whole group."""
         optimizer = self.optimizers()
         predictions, targets, losses = [], [], []
-        for x, y in minibatches(batch):
+        for x, y in training_minibatches(self, batch):
             logits = self(x)
             loss = F.cross_entropy(logits, y)
             self.check_finite(loss)
@@ -106,6 +106,8 @@ class Classifier(LightningModule):
             predictions.append(logits.detach().argmax(dim=1))
             targets.append(y)
             losses.append(loss.detach())
+        if not losses:  # max_steps reached before this group
+            return
         counts = torch.tensor([len(y) for y in targets], dtype=losses[0].dtype, device=losses[0].device)
         self.update_metrics("train", torch.cat(predictions), torch.cat(targets), torch.stack(losses), counts)
 

@@ -126,10 +126,10 @@ class MNISTDataModule(LightningDataModule):
         super().__init__()
         self.spec = get_spec(dataset)
         for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer or None (full batch), got {value}")
-        if steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution}")
+            if value is not None and not _positive_int(value):
+                raise ValueError(f"{name} must be a positive integer or None (full batch), got {value!r}")
+        if not _positive_int(steps_per_execution):
+            raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}")
         if steps_per_execution > 1 and batch_size is None:
             raise ValueError(
                 "steps_per_execution > 1 groups minibatches, but batch_size is None (full batch, one "
@@ -207,3 +207,7 @@ class MNISTDataModule(LightningDataModule):
         if dataset is None:
             raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
         return dataset
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -205,8 +205,10 @@ def _fit_stacked(x: torch.Tensor, y: torch.Tensor, l1s, l2s, lr: float, iteratio
     # of 16, which MKL runs ~5 % faster (a zero feature gets zero gradient and zero penalty,
     # so its weights stay 0 too). Weight rows: bias, dense pixels, padding, sparse pixels.
     lit = (x != 0).sum(dim=0)
-    dense_cols = (lit >= max(1.0, SPARSE_BELOW * n)).nonzero().flatten()
-    sparse_cols = ((lit > 0) & (lit < SPARSE_BELOW * n)).nonzero().flatten()
+    # torch's sparse CSR products take float32/float64 only: other dtypes stay dense.
+    sparse_below = SPARSE_BELOW if dtype in (torch.float32, torch.float64) else 0.0
+    dense_cols = (lit >= max(1.0, sparse_below * n)).nonzero().flatten()
+    sparse_cols = ((lit > 0) & (lit < sparse_below * n)).nonzero().flatten()
     width = 1 + len(dense_cols)
     x1 = torch.zeros(n, -(-width // 16) * 16, dtype=dtype)
     x1[:, 0] = 1

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightning_mnist.classifier import Classifier
-from lightning_mnist.steps import minibatches
+from lightning_mnist.steps import training_minibatches
 
 
 def gradient_sums(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor):
@@ -81,7 +81,7 @@ class SoftmaxRegression(Classifier):
         return F.linear(x.flatten(1), self.weight, self.bias)
 
     def training_step(self, batch, batch_idx: int) -> None:
-        for x, y in minibatches(batch):
+        for x, y in training_minibatches(self, batch):
             self.gradient_step(x, y)
 
     def gradient_step(self, x: torch.Tensor, y: torch.Tensor) -> None:

@@ -10,6 +10,7 @@ step) is paid once per group instead of once per minibatch.
 from __future__ import annotations
 
 import math
+import weakref
 
 import torch
 from pytorch_lightning import Callback, LightningModule
@@ -26,14 +27,31 @@ class DivergenceError(RuntimeError):
 
 def minibatches(batch) -> list:
     """A training batch as a list of minibatches: one ``(x, y)`` pair (tuple or list, as
-    any DataLoader gives), or a sequence of such pairs, which ``MNISTDataModule`` hands
-    over when ``steps_per_execution`` > 1.
+    any DataLoader gives; ``(x,)`` or a bare ``x`` for unlabeled data), or a sequence of
+    such pairs, which ``MNISTDataModule`` hands over when ``steps_per_execution`` > 1.
 
     >>> x, y = torch.zeros(4, 784), torch.zeros(4, dtype=torch.long)
     >>> len(minibatches((x, y))), len(minibatches([x, y])), len(minibatches([(x, y), (x, y)]))
     (1, 1, 2)
+    >>> [len(m) for m in minibatches(x)]  # a bare tensor is one minibatch of inputs
+    [1]
     """
+    if isinstance(batch, torch.Tensor):  # a loader over one tensor: inputs only
+        return [(batch,)]
     return [batch] if isinstance(batch[0], torch.Tensor) else list(batch)
+
+
+def training_minibatches(module: LightningModule, batch) -> list:
+    """``minibatches(batch)``, cut short where ``Trainer(max_steps=...)`` would stop.
+
+    Lightning checks ``max_steps`` between its steps, and one of ours takes a step per
+    minibatch of the group; without the cut a group would run past the limit.
+    """
+    group = minibatches(batch)
+    max_steps = module.trainer.max_steps
+    if max_steps is not None and max_steps >= 0:
+        group = group[: max(0, max_steps - module.global_step)]
+    return group
 
 
 def check_finite(module: LightningModule, loss: torch.Tensor, what: str = "training loss") -> None:
@@ -58,14 +76,19 @@ def backward(module: LightningModule, loss: torch.Tensor) -> None:
     gradients) goes through ``manual_backward``.
     """
     trainer = module.trainer
-    cached = module.__dict__.get("_plain_backward")
-    if cached is None or cached[0] is not trainer:  # decided once per Trainer
-        cached = (trainer, nobody_listens_to_backward(trainer, module))
-        module.__dict__["_plain_backward"] = cached
-    if cached[1]:
+    decided = _plain_backward.get(trainer)  # decided once per Trainer and module
+    if decided is None or decided[0]() is not module:
+        decided = (weakref.ref(module), nobody_listens_to_backward(trainer, module))
+        _plain_backward[trainer] = decided
+    if decided[1]:
         module.backward(loss)
     else:
         module.manual_backward(loss)
+
+
+# Kept beside the module, not on it: a module that held its Trainer would drag it (and
+# its data) into every pickle or deepcopy of the trained model.
+_plain_backward: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def nobody_listens_to_backward(trainer, module: LightningModule) -> bool:

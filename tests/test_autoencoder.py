@@ -12,6 +12,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning import Callback
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 import lightning_mnist.reconstructions as reconstructions
 from lightning_mnist import (
@@ -135,6 +136,18 @@ def test_training_lowers_the_mse_and_logs_it_per_stage(tiny_dir, tmp_path):
     assert {"train/mse", "val/mse"} <= set(t.callback_metrics)
     (after,) = t.test(model, datamodule=tiny_dm(tiny_dir), verbose=False)
     assert after["test/mse"] < 0.7 * before["test/mse"]
+
+
+@pytest.mark.parametrize("wrap", [lambda x: TensorDataset(x), lambda x: x])  # (x,) batches; bare x
+def test_autoencoder_trains_on_unlabeled_images(tmp_path, wrap):
+    x = torch.rand(96, 784, generator=torch.Generator().manual_seed(0))
+    pl.seed_everything(0)
+    model = Autoencoder(optimizer="adam")
+    before = float(model._loss(x))
+    trainer(tmp_path, 3).fit(model, train_dataloaders=DataLoader(wrap(x), batch_size=32))
+    assert float(model._loss(x)) < before
+    (predicted,) = trainer(tmp_path).predict(model, DataLoader(wrap(x), batch_size=96))
+    assert predicted.shape == x.shape
 
 
 def test_test_mse_is_the_exact_mean_over_every_pixel(tiny_dir, tmp_path, ckpts):

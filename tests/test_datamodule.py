@@ -162,7 +162,10 @@ def test_dataloader_before_setup():
     ({"batch_size": 0}, "batch_size must be a positive integer or None"),
     ({"eval_batch_size": -3}, "eval_batch_size must be a positive integer or None"),
     ({"val_size": -1}, "val_size must be >= 0"),
+    ({"batch_size": 2.5}, "batch_size must be a positive integer or None"),
     ({"steps_per_execution": 0}, "steps_per_execution must be a positive integer"),
+    ({"steps_per_execution": 2.5}, "steps_per_execution must be a positive integer"),
+    ({"steps_per_execution": None}, "steps_per_execution must be a positive integer"),
     ({"batch_size": None, "steps_per_execution": 4}, "batch_size is None"),
 ])
 def test_invalid_options(kwargs, message):

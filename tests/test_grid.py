@@ -88,6 +88,9 @@ def test_fit_grid_equals_sequential_float64(penalize_bias):
     assert (weights[len(L2S)] - weights[0]).abs().max() > 1e-3  # l1 only
 
 
+SparseColumns = grid._SparseColumns
+
+
 def sparse_data(n=211, d=30, seed=3):
     """``random_data`` with 15 columns lit in 1 % to 30 % of the rows, like MNIST's border pixels."""
     x, y = random_data(n, d, seed)
@@ -102,12 +105,25 @@ def test_sparse_columns_change_nothing(monkeypatch, sparse_below):
     lit = (x != 0).sum(dim=0)
     assert ((lit > 0) & (lit < grid.SPARSE_BELOW * len(x))).sum() >= 3  # the default splits
     monkeypatch.setattr(grid, "SPARSE_BELOW", sparse_below)
+    widths = []
+    monkeypatch.setattr(grid, "_SparseColumns", lambda s: widths.append(s.shape[1]) or SparseColumns(s))
     weights, biases = grid.fit_grid(x, y, L1S, L2S, chunk=50)  # blocks of 50, 50, 50, 50, 11
+    assert widths == [int(((lit > 0) & (lit < sparse_below * len(x))).sum())]
     for m, (l1, l2) in enumerate(zip(*grid.grid_coefficients(L1S, L2S))):
         w, b = grid.sequential_fit(x, y, l1, l2)
         torch.testing.assert_close(weights[m], w, rtol=0, atol=1e-10)
         torch.testing.assert_close(biases[m], b, rtol=0, atol=1e-10)
     assert (weights[:, :, [3, -1]] == 0).all()
+
+
+@pytest.mark.parametrize("dtype, atol", [(torch.bfloat16, 0.2), (torch.float16, 0.02)])  # 8, 11 bits
+def test_half_precision_fits_without_sparse_products(dtype, atol):
+    """torch has no half-precision sparse CSR product on CPU: such inputs stay dense."""
+    x, y = sparse_data()
+    weights, biases = grid.fit_grid(x.to(dtype), y, [0.0, 0.05], [0.0, 0.05])
+    reference, _ = grid.fit_grid(x, y, [0.0, 0.05], [0.0, 0.05])
+    assert weights.dtype == dtype and torch.isfinite(weights).all() and torch.isfinite(biases).all()
+    torch.testing.assert_close(weights.double(), reference, rtol=0, atol=atol)
 
 
 def test_penalize_bias_matters():

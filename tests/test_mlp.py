@@ -248,3 +248,41 @@ def test_backward_dispatch_is_skipped_only_when_nothing_can_listen():
             pass
 
     assert not nobody_listens_to_backward(pl.Trainer(accelerator="cpu", logger=False), Watching([Layer(8)]))
+
+
+@pytest.mark.parametrize("max_steps", [5, 10, 12])  # inside a group, at its end, in epoch 2
+def test_max_steps_stops_inside_a_group(tiny_dir, tmp_path, max_steps):
+    """Trainer(max_steps=N) counts optimizer steps, so a group of 3 is cut short at N."""
+    runs = []
+    for group in (1, 3):
+        pl.seed_everything(5)
+        model = seed_dropout()
+        t = trainer(tmp_path, 5, max_steps=max_steps)
+        t.fit(model, datamodule=tiny_dm(tiny_dir, steps_per_execution=group))
+        assert t.global_step == max_steps
+        runs.append(model)
+    for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_direct_backward_is_taken_only_when_nobody_listens(tiny_dir, tmp_path, monkeypatch):
+    calls = []
+    original = pl.LightningModule.manual_backward
+    monkeypatch.setattr(pl.LightningModule, "manual_backward",
+                        lambda self, *args, **kwargs: calls.append(1) or original(self, *args, **kwargs))
+    grouped_fit(tiny_dir, tmp_path, 3)
+    assert calls == []
+    grouped_fit(tiny_dir, tmp_path, 3, [CountBackward()])
+    assert len(calls) == 20
+
+
+def test_trained_model_pickles_without_its_trainer(tiny_dir, tmp_path):
+    """Nothing training leaves on the module holds the Trainer (or, through it, the data)."""
+    import copy
+    import pickle
+
+    model, t = grouped_fit(tiny_dir, tmp_path, 3)
+    fresh = seed_dropout()
+    assert len(pickle.dumps(model)) < 1.2 * len(pickle.dumps(fresh))
+    assert set(vars(model)) == set(vars(fresh))
+    copy.deepcopy(model)

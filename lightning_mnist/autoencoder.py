@@ -105,8 +105,6 @@ class Autoencoder(LightningModule):
             optimizer.step()
             losses.append(loss.detach())
             counts.append(len(x))
-        if not losses:  # max_steps reached before this group
-            return
         weights = torch.tensor(counts, dtype=losses[0].dtype, device=losses[0].device)
         self.metrics["train_mse"].update(torch.stack(losses), weight=weights)
 

@@ -106,8 +106,6 @@ class Classifier(LightningModule):
             predictions.append(logits.detach().argmax(dim=1))
             targets.append(y)
             losses.append(loss.detach())
-        if not losses:  # max_steps reached before this group
-            return
         counts = torch.tensor([len(y) for y in targets], dtype=losses[0].dtype, device=losses[0].device)
         self.update_metrics("train", torch.cat(predictions), torch.cat(targets), torch.stack(losses), counts)
 

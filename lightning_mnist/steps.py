@@ -44,8 +44,9 @@ def minibatches(batch) -> list:
 def training_minibatches(module: LightningModule, batch) -> list:
     """``minibatches(batch)``, cut short where ``Trainer(max_steps=...)`` would stop.
 
-    Lightning checks ``max_steps`` between its steps, and one of ours takes a step per
-    minibatch of the group; without the cut a group would run past the limit.
+    Lightning checks ``max_steps`` between its steps (so a group never starts at the
+    limit), and one of ours takes a step per minibatch of the group; without the cut a
+    group would run past the limit.
     """
     group = minibatches(batch)
     max_steps = module.trainer.max_steps

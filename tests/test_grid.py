@@ -88,9 +88,6 @@ def test_fit_grid_equals_sequential_float64(penalize_bias):
     assert (weights[len(L2S)] - weights[0]).abs().max() > 1e-3  # l1 only
 
 
-SparseColumns = grid._SparseColumns
-
-
 def sparse_data(n=211, d=30, seed=3):
     """``random_data`` with 15 columns lit in 1 % to 30 % of the rows, like MNIST's border pixels."""
     x, y = random_data(n, d, seed)
@@ -105,8 +102,8 @@ def test_sparse_columns_change_nothing(monkeypatch, sparse_below):
     lit = (x != 0).sum(dim=0)
     assert ((lit > 0) & (lit < grid.SPARSE_BELOW * len(x))).sum() >= 3  # the default splits
     monkeypatch.setattr(grid, "SPARSE_BELOW", sparse_below)
-    widths = []
-    monkeypatch.setattr(grid, "_SparseColumns", lambda s: widths.append(s.shape[1]) or SparseColumns(s))
+    widths, sparse_columns = [], grid._SparseColumns
+    monkeypatch.setattr(grid, "_SparseColumns", lambda s: widths.append(s.shape[1]) or sparse_columns(s))
     weights, biases = grid.fit_grid(x, y, L1S, L2S, chunk=50)  # blocks of 50, 50, 50, 50, 11
     assert widths == [int(((lit > 0) & (lit < sparse_below * len(x))).sum())]
     for m, (l1, l2) in enumerate(zip(*grid.grid_coefficients(L1S, L2S))):

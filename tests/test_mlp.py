@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -278,9 +280,6 @@ def test_direct_backward_is_taken_only_when_nobody_listens(tiny_dir, tmp_path, m
 
 def test_trained_model_pickles_without_its_trainer(tiny_dir, tmp_path):
     """Nothing training leaves on the module holds the Trainer (or, through it, the data)."""
-    import copy
-    import pickle
-
     model, t = grouped_fit(tiny_dir, tmp_path, 3)
     fresh = seed_dropout()
     assert len(pickle.dumps(model)) < 1.2 * len(pickle.dumps(fresh))

@@ -19,13 +19,12 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning import LightningModule
 from torch import nn
 from torchmetrics import MeanMetric
 
-from lightning_mnist.classifier import STAGES
-from lightning_mnist.steps import backward, check_finite, minibatches, training_minibatches
+from lightning_mnist.classifier import STAGES, RunningSums
 from lightning_mnist.idx import DataError
+from lightning_mnist.module import MNISTModule, minibatches
 from lightning_mnist.mlp import ACTIVATIONS, keras_dense
 from lightning_mnist.optimizers import make_optimizer
 
@@ -33,7 +32,7 @@ from lightning_mnist.optimizers import make_optimizer
 AUTOENCODER_KEYS = ("encoder.0.weight", "encoder.0.bias", "decoder.0.weight", "decoder.0.bias")
 
 
-class Autoencoder(LightningModule):
+class Autoencoder(MNISTModule):
     """Dense autoencoder ``num_features -> code_size (relu) -> num_features (decoder)``.
 
     Batches are ``(x, y)`` as ``MNISTDataModule`` serves them; ``y`` is ignored and ``x`` is
@@ -61,13 +60,14 @@ class Autoencoder(LightningModule):
         if decoder not in ("sigmoid", "linear"):
             raise ValueError(f"decoder must be 'sigmoid' or 'linear', got {decoder!r}")
         self.save_hyperparameters()
-        self.automatic_optimization = False  # one training_step may take several steps
+        self.example_input_array = torch.zeros(1, num_features)
         self.encoder = nn.Sequential(keras_dense(num_features, code_size), nn.ReLU())
         self.decoder = nn.Sequential(keras_dense(code_size, num_features), ACTIVATIONS[decoder]())
         # MeanMetric of batch-mean losses weighted by batch size: the exact mean squared error
         # over all pixels of the epoch (every image has the same number of pixels), synced
         # across processes by compute(). Keyed "<stage>_mse": "train" would clash with .train.
         self.metrics = nn.ModuleDict({f"{stage}_mse": MeanMetric() for stage in STAGES})
+        self.train_sums = RunningSums(2)  # squared error * images, images (see Classifier)
 
     @property
     def code_size(self) -> int:
@@ -93,20 +93,11 @@ class Autoencoder(LightningModule):
         (x, *_), = minibatches(batch)  # (x, y), (x,) or x alone: labels are not used
         self.metrics[f"{stage}_mse"].update(self._loss(x).detach(), weight=len(x))
 
-    def training_step(self, batch, batch_idx: int) -> None:
-        """One optimizer step per minibatch (manual optimization, as in ``Classifier``)."""
-        optimizer = self.optimizers()
-        losses, counts = [], []
-        for x, *_ in training_minibatches(self, batch):
-            loss = self._loss(x)
-            check_finite(self, loss, "reconstruction loss")
-            optimizer.zero_grad()
-            backward(self, loss)
-            optimizer.step()
-            losses.append(loss.detach())
-            counts.append(len(x))
-        weights = torch.tensor(counts, dtype=losses[0].dtype, device=losses[0].device)
-        self.metrics["train_mse"].update(torch.stack(losses), weight=weights)
+    def training_loss(self, batch) -> torch.Tensor:
+        (x, *_), = minibatches(batch)
+        loss = self._loss(x)
+        self.train_sums.add(loss.detach() * len(x), len(x))
+        return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self._step("val", batch)
@@ -118,16 +109,23 @@ class Autoencoder(LightningModule):
         (x, *_), = minibatches(batch)
         return self(x)
 
-    def _log_epoch(self, stage: str) -> None:
+    def _log_epoch(self, stage: str) -> torch.Tensor | None:
         metric = self.metrics[f"{stage}_mse"]
         if metric.update_count == 0:
-            return
+            return None
         # compute() is already global; sync_dist only averages identical numbers (see Classifier).
-        self.log(f"{stage}/mse", metric.compute(), prog_bar=True, sync_dist=True)
+        value = metric.compute()
+        self.log(f"{stage}/mse", value, prog_bar=True, sync_dist=True)
         metric.reset()
+        return value
 
     def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
+        sums = self.train_sums.pop()
+        if sums is not None:
+            self.metrics["train_mse"].update(sums[0] / sums[1], weight=sums[1])
+        mse = self._log_epoch("train")
+        if mse is not None:
+            self.check_finite(mse, "reconstruction loss")
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")

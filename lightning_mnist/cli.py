@@ -14,9 +14,8 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from pytorch_lightning import LightningModule
-from pytorch_lightning.callbacks import ProgressBar, TQDMProgressBar
-from pytorch_lightning.cli import LightningCLI
+from lightning_mnist.backend import ROOT, LightningModule, callbacks
+from lightning_mnist.backend import cli as lightning_cli
 
 from lightning_mnist.classifier import DivergenceError
 from lightning_mnist.datamodule import MNISTDataModule
@@ -28,7 +27,20 @@ CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 PROGRESS_REFRESH_STEPS = 10
 
 
-class MNISTCLI(LightningCLI):
+class ProgressBar(callbacks.TQDMProgressBar):
+    """Redraws every PROGRESS_REFRESH_STEPS minibatches: with grouped steps (see
+    ``lightning_mnist.module``) a Lightning step holds many, and the bar counts groups."""
+
+    def __init__(self) -> None:
+        super().__init__(refresh_rate=PROGRESS_REFRESH_STEPS)
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        group = getattr(pl_module, "grouped_steps", 1)
+        self._refresh_rate = max(1, PROGRESS_REFRESH_STEPS // group)
+        super().on_train_start(trainer, pl_module)
+
+
+class MNISTCLI(lightning_cli.LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument(
             "--test_after_fit", type=bool, default=True,
@@ -37,7 +49,7 @@ class MNISTCLI(LightningCLI):
         parser.set_defaults(
             {
                 "trainer.logger": {
-                    "class_path": "pytorch_lightning.loggers.CSVLogger",
+                    "class_path": f"{ROOT}.loggers.CSVLogger",
                     "init_args": {"save_dir": "runs", "name": "lightning_mnist"},
                 }
             }
@@ -48,18 +60,14 @@ class MNISTCLI(LightningCLI):
             parser.set_defaults({"data": {"class_path": f"{cls.__module__}.{cls.__qualname__}"}})
 
     def instantiate_trainer(self, **kwargs):
-        """Add a progress bar refreshed every PROGRESS_REFRESH_STEPS minibatches (or every
-        step, when a step holds more), unless the config brings its own or turns it off."""
+        """Add our ProgressBar, unless the config brings its own or turns it off."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = config["trainer"]
-        callbacks = trainer.get("callbacks") or []
+        extra = trainer.get("callbacks") or []
         if trainer.get("enable_progress_bar") is not False and not any(
-            isinstance(c, ProgressBar) for c in callbacks
+            isinstance(c, callbacks.ProgressBar) for c in extra
         ):
-            # With grouped steps each Lightning step is steps_per_execution minibatches.
-            group = getattr(self.datamodule, "steps_per_execution", 1)
-            refresh = max(1, PROGRESS_REFRESH_STEPS // group)
-            trainer["callbacks"] = [*callbacks, TQDMProgressBar(refresh_rate=refresh)]
+            trainer["callbacks"] = [*extra, ProgressBar()]
         return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:

@@ -2,14 +2,15 @@
 
 Both splits are small (220 MB as float32), so they live in memory and every batch is one
 tensor-indexing operation (``InMemoryDataset.__getitems__``) instead of 128 per-sample
-``__getitem__`` calls plus a collate. The DataModule also picks every sampler itself, each a
-``DistributedSampler`` so Lightning leaves it alone:
+``__getitem__`` calls plus a collate; a run of consecutive indices is a zero-copy slice.
+The loaders are ordinary ``DataLoader(dataset, batch_size, sampler)``s, so Lightning can
+rebuild them (``overfit_batches``, the batch-size tuner). Every sampler is a
+``DistributedSampler``, so Lightning leaves it alone under DDP:
 
 - training minibatches: ``DistributedSampler`` seeded by ``seed`` and reshuffled per epoch
   through ``set_epoch``, so a resumed run sees the same order as an uninterrupted one;
 - evaluation and full-batch training: ``ShardSampler``, contiguous and unpadded, so each of
-  the 10000 test images is counted exactly once whatever the number of processes, and each
-  batch is a slice of the shard: a zero-copy view, not a gather.
+  the 10000 test images is counted exactly once whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pytorch_lightning import LightningDataModule
+from lightning_mnist.backend import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from lightning_mnist.datasets import default_data_dir, ensure_files, get_spec, load_split
@@ -39,6 +40,9 @@ class InMemoryDataset(Dataset):
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(indices)
+        first, n = int(idx[0]), len(idx)
+        if int(idx[-1]) - first == n - 1 and (n < 2 or bool((idx.diff() == 1).all())):
+            return self.x[first : first + n], self.y[first : first + n]  # views, no copy
         return self.x[idx], self.y[idx]
 
 
@@ -59,25 +63,21 @@ class _SplitInto:
 
 
 class ShardSampler(DistributedSampler):
-    """Rank r of W reads items [r*N//W, (r+1)*N//W) as slices of ``batch_size`` items.
+    """Rank r of W reads items [r*N//W, (r+1)*N//W), in order.
 
-    Contiguous, unpadded, never repeated: the union over ranks is every item exactly once.
-    It yields ``slice`` objects (use it with ``DataLoader(batch_size=None)``), so each batch
-    is a view. Lightning's ``UnrepeatedDistributedSampler`` strides (r, r+W, ...) instead,
-    which would force a gather per batch.
+    Contiguous, unpadded, never repeated: the union over ranks is every item exactly once,
+    and each batch of the shard is a slice (see ``InMemoryDataset``). Lightning's
+    ``UnrepeatedDistributedSampler`` strides (r, r+W, ...) instead, which forces a gather.
     """
 
-    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0,
-                 batch_size: int | None = None) -> None:
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0) -> None:
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
         n = len(dataset)
         self.start, self.stop = rank * n // num_replicas, (rank + 1) * n // num_replicas
-        self.total_size = self.stop - self.start
-        self.step = batch_size or max(self.total_size, 1)
-        self.num_samples = -(-self.total_size // self.step)  # number of batches
+        self.num_samples = self.total_size = self.stop - self.start
 
     def __iter__(self):
-        return (slice(i, min(i + self.step, self.stop)) for i in range(self.start, self.stop, self.step))
+        return iter(range(self.start, self.stop))
 
     def __len__(self) -> int:
         return self.num_samples
@@ -98,11 +98,12 @@ class MNISTDataModule(LightningDataModule):
             training images (chosen with ``seed``) for validation.
         seed: seed of the hold-out split and of the per-epoch shuffling.
         steps_per_execution: training minibatches handed to the module per Lightning step
-            (Keras's name for the same idea). The module still takes one optimizer step per
-            minibatch of ``batch_size``, in the same order, so training is update for update
-            the same as with 1; Lightning's per-step machinery (about 0.4 ms on CPU, a third
-            of a cell-11 MLP step) is paid once per group instead of once per minibatch.
-            With more than 1, training batches are lists of ``(x, y)`` minibatches.
+            (Keras's name for the same idea): an offer that this package's modules take when
+            nothing in the run counts or watches single minibatches (see
+            ``lightning_mnist.module``). They still take one optimizer step per minibatch,
+            in the same order, so training is update for update the same as with 1, and
+            Lightning's per-step machinery is paid once per group. Other modules, and ours
+            when they decline, get ordinary ``(x, y)`` batches.
         download: fetch missing files from the public mirrors.
         verify_checksums: check each file's content md5 against the canonical one. Turn
             off only for MNIST-format data of your own; structure is always checked.
@@ -178,20 +179,24 @@ class MNISTDataModule(LightningDataModule):
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
     def train_dataloader(self) -> DataLoader:
-        world, rank = self._replicas()
+        train_set = self._ready(self.train_set)
         if self.batch_size is None:
-            return self._shard_loader(self.train_set, None)
-        sampler = DistributedSampler(
-            self._ready(self.train_set), num_replicas=world, rank=rank, shuffle=True, seed=self.seed
-        )
-        if self.steps_per_execution == 1:
-            return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
-        # One gather of steps_per_execution * batch_size consecutive indices of the same
-        # shuffled stream, cut into views: exactly the minibatches that batch_size alone gives.
+            return self._shard_loader(train_set, None)
+        world, rank = self._replicas()
+        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=self.seed)
+        group = self._granted_group()
+        if group == 1:
+            return DataLoader(train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
+        # One gather of group * batch_size consecutive indices of the same shuffled stream,
+        # cut into views: exactly the minibatches that batch_size alone gives.
         return DataLoader(
-            self.train_set, batch_size=self.batch_size * self.steps_per_execution, sampler=sampler,
-            collate_fn=_SplitInto(self.batch_size),
+            train_set, batch_size=self.batch_size * group, sampler=sampler, collate_fn=_SplitInto(self.batch_size)
         )
+
+    def _granted_group(self) -> int:
+        """Minibatches per training step: >1 only if the module took up ``steps_per_execution``."""
+        module = self.trainer.lightning_module if self.trainer is not None else None
+        return getattr(module, "grouped_steps", 1)
 
     def val_dataloader(self) -> DataLoader:
         return self._shard_loader(self.val_set, self.eval_batch_size)
@@ -199,9 +204,13 @@ class MNISTDataModule(LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._shard_loader(self.test_set, self.eval_batch_size)
 
+    def predict_dataloader(self) -> DataLoader:
+        """The test split, as ``(x, y)`` batches (modules predict from ``x``)."""
+        return self._shard_loader(self.test_set, self.eval_batch_size)
+
     def _shard_loader(self, dataset: InMemoryDataset, batch_size: int | None) -> DataLoader:
-        sampler = ShardSampler(self._ready(dataset), *self._replicas(), batch_size=batch_size)
-        return DataLoader(dataset, batch_size=None, sampler=sampler)
+        sampler = ShardSampler(self._ready(dataset), *self._replicas())
+        return DataLoader(dataset, batch_size=batch_size or max(len(sampler), 1), sampler=sampler, collate_fn=_as_is)
 
     def _ready(self, dataset):
         if dataset is None:

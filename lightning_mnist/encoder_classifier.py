@@ -17,7 +17,7 @@ from torch import nn
 
 from lightning_mnist.autoencoder import load_autoencoder
 from lightning_mnist.classifier import Classifier
-from lightning_mnist.mlp import Layer, dense_stack, keras_dense
+from lightning_mnist.mlp import Layer, as_layers, dense_stack, keras_dense
 from lightning_mnist.optimizers import make_optimizer
 
 
@@ -53,16 +53,15 @@ class EncoderClassifier(Classifier):
         num_features: int = 784,
         num_classes: int = 10,
     ) -> None:
-        super().__init__(num_classes)
-        layers = cell18_layers() if layers is None else layers
-        layers = [Layer(**x) if isinstance(x, dict) else x for x in layers]
-        self.save_hyperparameters(ignore="layers")
-        self.hparams["layers"] = [asdict(layer) for layer in layers]  # plain data in checkpoints
+        super().__init__(num_classes, num_features)
+        hidden = as_layers(cell18_layers() if layers is None else layers)
+        layers = [asdict(layer) for layer in hidden]  # plain data for checkpoints and loggers
+        self.save_hyperparameters()
         if autoencoder_ckpt is None:
             self.encoder = nn.Sequential(keras_dense(num_features, code_size), nn.ReLU())
         else:
             self.encoder = load_autoencoder(autoencoder_ckpt, code_size, num_features).encoder
-        self.hidden, width = dense_stack(code_size, layers)
+        self.hidden, width = dense_stack(code_size, hidden)
         self.output = keras_dense(width, num_classes)
         if freeze_encoder:
             self.encoder.requires_grad_(False)

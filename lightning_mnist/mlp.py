@@ -30,6 +30,11 @@ class Layer:
     dropout: float = 0.0
 
 
+def as_layers(layers: list) -> list[Layer]:
+    """``Layer``s from ``Layer``s or their dicts (as configs and checkpoints hold them)."""
+    return [Layer(**x) if isinstance(x, dict) else x for x in layers]
+
+
 def dense_stack(num_features: int, layers: list[Layer]) -> tuple[nn.Sequential, int]:
     """Dense -> activation -> [dropout] per layer (Keras 1 init); returns it and its output width."""
     modules: list[nn.Module] = []
@@ -73,12 +78,11 @@ class MLPClassifier(Classifier):
         num_features: int = 784,
         num_classes: int = 10,
     ) -> None:
-        super().__init__(num_classes)
-        layers = [Layer(512)] if layers is None else layers
-        layers = [Layer(**x) if isinstance(x, dict) else x for x in layers]
-        self.save_hyperparameters(ignore="layers")
-        self.hparams["layers"] = [asdict(layer) for layer in layers]  # plain data in checkpoints
-        self.hidden, width = dense_stack(num_features, layers)
+        super().__init__(num_classes, num_features)
+        hidden = as_layers([Layer(512)] if layers is None else layers)
+        layers = [asdict(layer) for layer in hidden]  # plain data for checkpoints and loggers
+        self.save_hyperparameters()
+        self.hidden, width = dense_stack(num_features, hidden)
         self.output = keras_dense(width, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,9 +2,11 @@
 
 The notebook derives the gradient of the mean cross-entropy by hand, ``X^T (P - Y) / l``,
 and adds ``l1 * sign(W) + 2 * l2 * W`` for the penalties. We keep that analytic gradient
-(it is the subject of the cells) instead of autograd, and make it exact under DDP: each rank
-computes *sums* over its shard, one all-reduce adds them, and only then do we divide by the
-global count, so 1, 2 or 3 processes take the same step.
+(it is the subject of the cells) as the backward of an autograd Function, so the module
+trains through Lightning's ordinary loop (schedulers, clipping, accumulation, mixed
+precision all apply), and make it exact under DDP: each rank's loss is its shard's *sum*
+over the global count (times the world size, which DDP's gradient averaging divides out),
+so 1, 2 or 3 processes take the same step even with shards of unequal size.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightning_mnist.classifier import Classifier
-from lightning_mnist.steps import training_minibatches
 
 
 def gradient_sums(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor):
@@ -49,6 +50,21 @@ def penalty_gradient(param: torch.Tensor, l1: float, l2: float) -> torch.Tensor:
     return l1 * param.sign() + (2 * l2) * param
 
 
+class AnalyticCrossEntropy(torch.autograd.Function):
+    """Summed cross-entropy of ``x W^T + b`` whose backward is the notebook's ``(P - Y)^T X``."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, y):
+        grad_w, grad_b, loss_sum, logits = gradient_sums(x, y, weight, bias)
+        ctx.save_for_backward(grad_w, grad_b)
+        return loss_sum, logits
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_logits):
+        grad_w, grad_b = ctx.saved_tensors
+        return None, grad_loss * grad_w, grad_loss * grad_b, None
+
+
 class SoftmaxRegression(Classifier):
     """``p = softmax(x W^T + b)``, zero-initialised, one GD iteration per training batch.
 
@@ -71,40 +87,33 @@ class SoftmaxRegression(Classifier):
         num_features: int = 784,
         num_classes: int = 10,
     ) -> None:
-        super().__init__(num_classes)
+        super().__init__(num_classes, num_features)
         self.save_hyperparameters()
-        self.automatic_optimization = False
         self.weight = nn.Parameter(torch.zeros(num_classes, num_features))
         self.bias = nn.Parameter(torch.zeros(num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x.flatten(1), self.weight, self.bias)
 
-    def training_step(self, batch, batch_idx: int) -> None:
-        for x, y in training_minibatches(self, batch):
-            self.gradient_step(x, y)
-
-    def gradient_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """One step ``W -= lr * (mean gradient over every process's share of x + penalty)``."""
+    def training_loss(self, batch) -> torch.Tensor:
+        """Mean cross-entropy over every process's share of the batch, plus the penalties."""
+        x, y = batch
         hp = self.hparams
-        with torch.no_grad():
-            grad_w, grad_b, loss_sum, logits = gradient_sums(x.flatten(1), y, self.weight, self.bias)
-            # One all-reduce for everything; a no-op on a single device.
-            packed = torch.cat([grad_w.flatten(), grad_b, loss_sum.view(1), loss_sum.new_tensor([len(y)])])
-            packed = self.trainer.strategy.reduce(packed, reduce_op="sum")
-            count = packed[-1]
-            grad_w = packed[: grad_w.numel()].view_as(grad_w) / count
-            grad_b = packed[grad_w.numel() : -2] / count
-            loss = packed[-2] / count
-            self.check_finite(loss)
-            grad_w += penalty_gradient(self.weight, hp.l1, hp.l2)
-            if hp.penalize_bias:
-                grad_b += penalty_gradient(self.bias, hp.l1, hp.l2)
-        optimizer = self.optimizers()
-        self.weight.grad, self.bias.grad = grad_w, grad_b
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        self.update_metrics("train", logits, y, loss)
+        # The analytic gradient is float32 math; under autocast it stays so.
+        with torch.autocast(x.device.type, enabled=False):
+            loss_sum, logits = AnalyticCrossEntropy.apply(x.flatten(1).to(self.weight.dtype), self.weight, self.bias, y)
+        count = torch.tensor(float(len(y)), device=loss_sum.device)
+        world = self.trainer.world_size if self._trainer is not None else 1
+        if world > 1:  # DDP averages gradients over ranks: scale so the result is sum / global count
+            count = self.trainer.strategy.reduce(count, reduce_op="sum") / world
+        loss = loss_sum / count
+        self.train_sums.add((logits.detach().argmax(dim=1) == y).sum(), loss_sum.detach(), len(y))
+        for param in (self.weight, self.bias) if hp.penalize_bias else (self.weight,):
+            if hp.l1:
+                loss = loss + hp.l1 * param.abs().sum()
+            if hp.l2:
+                loss = loss + hp.l2 * param.square().sum()
+        return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # Plain SGD with no momentum is exactly W -= lr * g.

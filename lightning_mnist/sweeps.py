@@ -127,7 +127,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "--trainer.logger.init_args.save_dir", str(out / "runs"),
         "--trainer.logger.init_args.name", f"{point.sweep}/{point.key}",
         "--trainer.logger.init_args.version", "0",
-        "--trainer.callbacks+=pytorch_lightning.callbacks.TQDMProgressBar",
+        "--trainer.callbacks+=TQDMProgressBar",
         "--trainer.callbacks.process_position", str(progress_position),
         "--trainer.callbacks.refresh_rate", "1",  # a step is 64 minibatches (steps_per_execution)
         "--trainer.callbacks.leave", "false",

@@ -15,7 +15,7 @@ from torch import nn
 from lightning_mnist import DivergenceError, Layer, MLPClassifier, MNISTDataModule
 from lightning_mnist.optimizers import make_optimizer
 from lightning_mnist.presets import PRESETS, depth_member, seed_dropout, width_member
-from lightning_mnist.steps import nobody_listens_to_backward
+
 from tests.conftest import write_tiny
 
 

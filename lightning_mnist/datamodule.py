@@ -195,8 +195,7 @@ class MNISTDataModule(LightningDataModule):
 
     def _granted_group(self) -> int:
         """Minibatches per training step: >1 only if the module took up ``steps_per_execution``."""
-        module = self.trainer.lightning_module if self.trainer is not None else None
-        return getattr(module, "grouped_steps", 1)
+        return getattr(getattr(self.trainer, "lightning_module", None), "grouped_steps", 1)
 
     def val_dataloader(self) -> DataLoader:
         return self._shard_loader(self.val_set, self.eval_batch_size)

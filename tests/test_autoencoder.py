@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
+from lightning_mnist.backend import pl
 import torch
-from pytorch_lightning import Callback
+from lightning_mnist.backend import Callback
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 

@@ -17,7 +17,7 @@ SHIPPED = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 RANK_WEIGHTS = """
 import torch
-from pytorch_lightning import Callback
+from lightning_mnist.backend import Callback
 
 class SaveRankWeights(Callback):
     def on_fit_end(self, trainer, pl_module):

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
+from lightning_mnist.backend import pl
 import torch
 
 from lightning_mnist import InMemoryDataset, MNISTDataModule, ShardSampler, SoftmaxRegression
@@ -123,6 +123,9 @@ def test_dataloader_batch_equals_indexed_tensors(tiny):
 def test_grouped_steps_hand_over_the_same_minibatches(tiny, group):
     """steps_per_execution=K: lists of K views into one gather, the K=1 minibatches in order."""
     single, grouped = _dm(tiny, batch_size=32), _dm(tiny, batch_size=32, steps_per_execution=group)
+    # The module takes the offer in on_fit_start (lightning_mnist.module); here, by hand.
+    grouped.trainer = SimpleNamespace(world_size=1, global_rank=0,
+                                      lightning_module=SimpleNamespace(grouped_steps=group))
     single_loader, grouped_loader = single.train_dataloader(), grouped.train_dataloader()
     single_loader.sampler.set_epoch(2)
     grouped_loader.sampler.set_epoch(2)
@@ -133,6 +136,15 @@ def test_grouped_steps_hand_over_the_same_minibatches(tiny, group):
         assert torch.equal(xs, xg) and torch.equal(ys, yg)
     for g in groups:  # views into the group's one gathered tensor
         assert all(_shares_storage(x, g[0][0]) for x, _ in g)
+
+
+def test_groups_only_for_a_module_that_takes_them(tiny):
+    """steps_per_execution is an offer: any other module gets ordinary (x, y) batches."""
+    dm = _dm(tiny, batch_size=32, steps_per_execution=3)
+    for module in (None, SimpleNamespace(), SimpleNamespace(grouped_steps=1)):
+        dm.trainer = SimpleNamespace(world_size=1, global_rank=0, lightning_module=module)
+        x, y = next(iter(dm.train_dataloader()))
+        assert x.shape == (32, 784) and y.shape == (32,)
 
 
 def test_contiguous_batches_are_views(tiny):
@@ -310,7 +322,7 @@ DDP_SCRIPT = textwrap.dedent('''
     import sys
     from pathlib import Path
 
-    import pytorch_lightning as pl
+    from lightning_mnist.backend import pl
     import torch
 
     from lightning_mnist import MNISTDataModule, SoftmaxRegression

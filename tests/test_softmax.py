@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import pytorch_lightning as pl
+from lightning_mnist.backend import pl
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
@@ -103,10 +103,9 @@ def test_nan_input_stops_training():
     x, y, _, _ = _problem(n=50, features=784, classes=10, seed=2, dtype=torch.float32)
     x[7, 100] = float("nan")
     model = SoftmaxRegression()
-    with pytest.raises(DivergenceError, match="diverged"):
+    with pytest.raises(DivergenceError, match="training loss is nan in epoch 0"):
         _trainer(max_epochs=3).fit(model, train_dataloaders=DataLoader(TensorDataset(x, y), batch_size=50))
-    assert model.global_step == 0
-    assert torch.equal(model.weight.detach(), torch.zeros(10, 784))  # the NaN step was not taken
+    assert model.global_step == 1  # checked at the end of the first epoch, not after 3
 
 
 @pytest.mark.slow

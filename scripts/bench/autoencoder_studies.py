@@ -26,9 +26,10 @@ import platform
 import time
 from pathlib import Path
 
-import pytorch_lightning as pl
+from lightning_mnist.backend import pl
 import torch
-from pytorch_lightning.loggers import CSVLogger
+from lightning_mnist.backend import loggers
+CSVLogger = loggers.CSVLogger
 
 from lightning_mnist import (
     Autoencoder,

@@ -20,7 +20,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from pytorch_lightning import Callback
+from lightning_mnist.backend import Callback
 
 from lightning_mnist import MNISTDataModule
 from lightning_mnist.cli import build_cli

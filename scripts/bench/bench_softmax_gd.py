@@ -13,7 +13,7 @@ import argparse
 import time
 
 import numpy as np
-import pytorch_lightning as pl
+from lightning_mnist.backend import pl
 
 from lightning_mnist import MNISTDataModule, SoftmaxRegression
 

@@ -67,7 +67,7 @@ class Autoencoder(MNISTModule):
         # over all pixels of the epoch (every image has the same number of pixels), synced
         # across processes by compute(). Keyed "<stage>_mse": "train" would clash with .train.
         self.metrics = nn.ModuleDict({f"{stage}_mse": MeanMetric() for stage in STAGES})
-        self.train_sums = RunningSums(2)  # squared error * images, images (see Classifier)
+        self.train_sums = RunningSums(1)  # mean squared error * images (see Classifier)
 
     @property
     def code_size(self) -> int:
@@ -96,7 +96,7 @@ class Autoencoder(MNISTModule):
     def training_loss(self, batch) -> torch.Tensor:
         (x, *_), = minibatches(batch)
         loss = self._loss(x)
-        self.train_sums.add(loss.detach() * len(x), len(x))
+        self.train_sums.add(len(x), loss.detach() * len(x))
         return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
@@ -122,7 +122,8 @@ class Autoencoder(MNISTModule):
     def on_train_epoch_end(self) -> None:
         sums = self.train_sums.pop()
         if sums is not None:
-            self.metrics["train_mse"].update(sums[0] / sums[1], weight=sums[1])
+            (squared_error,), count = sums
+            self.metrics["train_mse"].update(squared_error / count, weight=count)
         mse = self._log_epoch("train")
         if mse is not None:
             self.check_finite(mse, "reconstruction loss")

@@ -24,22 +24,27 @@ STAGES = ("train", "val", "test")
 
 
 class RunningSums:
-    """Per-epoch sums kept as tensors on the batches' device (no host sync per step)."""
+    """Per-epoch sums kept as tensors on the batches' device (no host sync per step), and
+    the number of items they cover as a plain int."""
 
     def __init__(self, size: int) -> None:
-        self.size, self.sums = size, None
+        self.size, self.sums, self.count = size, None, 0
 
-    def add(self, *values: torch.Tensor | int) -> None:
+    def add(self, count: int, *values: torch.Tensor) -> None:
         if self.sums is None:
-            like = next(v for v in values if isinstance(v, torch.Tensor))
-            dtype = torch.float32 if like.device.type == "mps" else torch.float64
-            self.sums = torch.zeros(self.size, dtype=dtype, device=like.device)
-        for i, value in enumerate(values):
-            self.sums[i] += value
+            dtype = torch.float32 if values[0].device.type == "mps" else torch.float64
+            self.sums = [torch.zeros((), dtype=dtype, device=values[0].device) for _ in range(self.size)]
+        for total, value in zip(self.sums, values):
+            total += value
+        self.count += count
 
-    def pop(self) -> torch.Tensor | None:
-        sums, self.sums = self.sums, None
-        return sums
+    def pop(self) -> tuple[list[torch.Tensor], torch.Tensor] | None:
+        """The sums and their count (as a tensor), or None when nothing was added; then resets."""
+        if self.sums is None:
+            return None
+        sums, count = self.sums, torch.tensor(float(self.count), dtype=self.sums[0].dtype, device=self.sums[0].device)
+        self.sums, self.count = None, 0
+        return sums, count
 
 
 class Classifier(MNISTModule):
@@ -56,20 +61,20 @@ class Classifier(MNISTModule):
                 MeanMetric() if stage == "train"
                 else MulticlassAccuracy(num_classes=num_classes, average="micro", validate_args=False)
             )
-        self.train_sums = RunningSums(3)  # hits, loss * images, images
+        self.train_sums = RunningSums(2)  # hits, loss * images
 
     def training_loss(self, batch) -> torch.Tensor:
         """Cross-entropy of the logits (log-softmax inside the loss)."""
         x, y = batch
         logits = self(x)
         loss = F.cross_entropy(logits, y)
-        self.train_sums.add((logits.detach().argmax(dim=1) == y).sum(), loss.detach() * len(y), len(y))
+        self.train_sums.add(len(y), (logits.detach().argmax(dim=1) == y).sum(), loss.detach() * len(y))
         return loss
 
     def on_train_epoch_end(self) -> None:
         sums = self.train_sums.pop()
         if sums is not None:
-            hits, loss_sum, count = sums
+            (hits, loss_sum), count = sums
             self.metrics["train_acc"].update(hits / count, weight=count)
             self.metrics["train_loss"].update(loss_sum / count, weight=count)
         loss = self.log_epoch_metrics("train")

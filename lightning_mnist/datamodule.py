@@ -40,8 +40,8 @@ class InMemoryDataset(Dataset):
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(indices)
-        first, n = int(idx[0]), len(idx)
-        if int(idx[-1]) - first == n - 1 and (n < 2 or bool((idx.diff() == 1).all())):
+        first, n = indices[0], len(indices)
+        if indices[-1] - first == n - 1 and (n < 3 or bool((idx.diff() == 1).all())):
             return self.x[first : first + n], self.y[first : first + n]  # views, no copy
         return self.x[idx], self.y[idx]
 

@@ -107,7 +107,7 @@ class SoftmaxRegression(Classifier):
         if world > 1:  # DDP averages gradients over ranks: scale so the result is sum / global count
             count = self.trainer.strategy.reduce(count, reduce_op="sum") / world
         loss = loss_sum / count
-        self.train_sums.add((logits.detach().argmax(dim=1) == y).sum(), loss_sum.detach(), len(y))
+        self.train_sums.add(len(y), (logits.detach().argmax(dim=1) == y).sum(), loss_sum.detach())
         for param in (self.weight, self.bias) if hp.penalize_bias else (self.weight,):
             if hp.l1:
                 loss = loss + hp.l1 * param.abs().sum()

@@ -10,9 +10,13 @@ under ``runs/<name>/version_<k>/``.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.resources import files
 from pathlib import Path
+from types import MethodType
+
+import torch
 
 from lightning_mnist.backend import ROOT, LightningModule, callbacks
 from lightning_mnist.backend import cli as lightning_cli
@@ -59,6 +63,23 @@ class MNISTCLI(lightning_cli.LightningCLI):
             cls = self.datamodule_class
             parser.set_defaults({"data": {"class_path": f"{cls.__module__}.{cls.__qualname__}"}})
 
+    def _add_configure_optimizers_method_to_model(self, subcommand: str | None) -> None:
+        """As LightningCLI, plus ``--lr_scheduler`` without ``--optimizer``, which Lightning
+        silently ignores: here it schedules the optimizer the module configures itself."""
+        super()._add_configure_optimizers_method_to_model(subcommand)
+        config = self.config_init[subcommand] if subcommand else self.config_init
+        scheduler_init = config.get("lr_scheduler")
+        if not scheduler_init or "configure_optimizers" in vars(self.model):
+            return  # nothing asked, or Lightning already installed --optimizer [--lr_scheduler]
+        own = self.model.configure_optimizers
+
+        def configure_optimizers(model):
+            optimizer = own()
+            scheduler = lightning_cli.instantiate_class(optimizer, scheduler_init)
+            return self.configure_optimizers(model, optimizer, scheduler)
+
+        self.model.configure_optimizers = MethodType(configure_optimizers, self.model)
+
     def instantiate_trainer(self, **kwargs):
         """Add our ProgressBar, unless the config brings its own or turns it off."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
@@ -78,6 +99,21 @@ class MNISTCLI(lightning_cli.LightningCLI):
 
     def after_test(self) -> None:
         self._print_test_metrics()
+
+    def after_predict(self) -> None:
+        """Save what ``predict_step`` returned, as one tensor, to ``<run dir>/predictions[_rank<r>].pt``."""
+        log_dir = Path(self.trainer.log_dir or self.trainer.default_root_dir)  # collective under DDP
+        predictions = self.trainer.predict_loop.predictions
+        if not predictions:
+            return
+        trainer = self.trainer
+        name = "predictions.pt" if trainer.world_size == 1 else f"predictions_rank{trainer.global_rank}.pt"
+        path = log_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        torch.save(torch.cat(predictions), tmp)
+        os.replace(tmp, path)  # a reader never sees half a file
+        print(f"{sum(len(p) for p in predictions)} predictions written to {path}")
 
     def _print_test_metrics(self) -> None:
         metrics = self.trainer.callback_metrics

@@ -411,3 +411,101 @@ def test_foreign_modules_get_plain_batches(kind, data_dir, tmp_path):
     results = run_row(kind, data_dir, tmp_path)
     assert results["control"]["trainer"].global_step == 12
     assert not any("steps_per_execution" in w for w in results["control"]["warnings"])
+
+
+# --- through the CLI ------------------------------------------------------------------------
+
+def cli_args(data_dir, tmp_path, *extra):
+    return ["--config", "seed_mlp", "--data.data_dir", str(data_dir), "--data.verify_checksums", "false",
+            "--data.batch_size", "16", "--data.eval_batch_size", "40", "--model.init_args.layers", "[{width: 16}]",
+            "--trainer.logger.init_args.save_dir", str(tmp_path), "--trainer.enable_progress_bar", "false",
+            "--trainer.max_epochs", "3", *extra]
+
+
+@pytest.mark.parametrize("optimizer", [[], ["--optimizer", "SGD", "--optimizer.lr", "0.01"]])
+def test_cli_lr_scheduler(optimizer, data_dir, tmp_path):
+    """--lr_scheduler steps the LR by epoch: with --optimizer (Lightning's own) and without
+    (the module's optimizer, which Lightning alone would leave unscheduled)."""
+    from lightning_mnist.cli import build_cli
+
+    cli = build_cli(cli_args(data_dir, tmp_path, *optimizer, "--lr_scheduler", "StepLR",
+                             "--lr_scheduler.step_size", "1", "--lr_scheduler.gamma", "0.5"), run=False)
+    recorder = Recorder()
+    cli.trainer.callbacks.append(recorder)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert recorder.lrs == pytest.approx([0.01] * 6 + [0.005] * 6 + [0.0025] * 6)
+    assert any("steps_per_execution=64 not used (an LR scheduler" in str(w.message) for w in caught)
+
+
+def test_cli_predict_writes_the_predictions(data_dir, tmp_path, monkeypatch, capsys):
+    from lightning_mnist.cli import build_cli
+
+    cli = build_cli(cli_args(data_dir, tmp_path, "--trainer.max_epochs", "1"), run=False)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    (ckpt,) = tmp_path.rglob("*.ckpt")
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    build_cli(["predict", *cli_args(data_dir, tmp_path / "predict"), "--ckpt_path", str(ckpt)])
+    (path,) = (tmp_path / "predict").rglob("predictions.pt")
+    predicted = torch.load(path)
+    dm = datamodule(data_dir)
+    dm.setup("predict")
+    model = MLPClassifier.load_from_checkpoint(ckpt).eval()
+    with torch.no_grad():
+        assert torch.equal(predicted, model(dm.test_set.x).argmax(dim=1))
+    assert "40 predictions written to" in capsys.readouterr().out
+
+
+# --- 2 CPU processes under DDP -----------------------------------------------------------------
+
+DDP_SCRIPT = '''
+import sys, copy
+sys.path.insert(0, sys.argv[3])
+import torch
+from lightning_mnist.backend import Trainer, pl
+from tests.test_lightning_features import KINDS, GROUP, Control, datamodule, weights
+
+data_dir, out = sys.argv[1], sys.argv[2]
+for kind in KINDS:
+    torch.manual_seed(0)
+    ours = KINDS[kind]()
+    runs = {"control": (Control(ours), {}), "ours": (ours, {}),
+            "grouped": (copy.deepcopy(ours), {"steps_per_execution": GROUP})}
+    for name, (model, dm_kwargs) in runs.items():
+        trainer = Trainer(accelerator="cpu", devices=2, strategy="ddp", max_epochs=2, logger=False,
+                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                          default_root_dir=out)
+        pl.seed_everything(7, verbose=False)
+        trainer.fit(model, datamodule=datamodule(data_dir, **dm_kwargs))
+        torch.save({"weights": weights(model), "steps": trainer.global_step,
+                    "grouped": getattr(model, "grouped_steps", 1)},
+                   f"{out}/{kind}-{name}-rank{trainer.global_rank}.pt")
+'''
+
+
+def test_two_process_ddp_matches_the_control(data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "ddp_matrix.py"
+    script.write_text(DDP_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT")}
+    env["OMP_NUM_THREADS"] = "1"
+    repo = str(Path(__file__).resolve().parent.parent)
+    proc = subprocess.run([sys.executable, str(script), str(data_dir), str(tmp_path), repo], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for kind in KINDS:
+        runs = {(name, rank): torch.load(tmp_path / f"{kind}-{name}-rank{rank}.pt")
+                for name in ("control", "ours", "grouped") for rank in (0, 1)}
+        assert runs[("grouped", 0)]["grouped"] == GROUP  # grouped steps are taken under DDP
+        control = runs[("control", 0)]
+        assert control["steps"] == 2 * 3  # 96 images over 2 ranks, batches of 16
+        for (name, rank), run in runs.items():
+            assert run["steps"] == control["steps"], (kind, name, rank)
+            torch.testing.assert_close(run["weights"], control["weights"], atol=1e-5, rtol=1e-4,
+                                       msg=f"{kind} {name} rank {rank}")

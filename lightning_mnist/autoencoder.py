@@ -24,8 +24,8 @@ from torchmetrics import MeanMetric
 
 from lightning_mnist.classifier import STAGES, RunningSums
 from lightning_mnist.idx import DataError
-from lightning_mnist.module import MNISTModule, minibatches
 from lightning_mnist.mlp import ACTIVATIONS, keras_dense
+from lightning_mnist.module import MNISTModule, minibatches
 from lightning_mnist.optimizers import make_optimizer
 
 # Parameter names (and their roles) that make a state dict an Autoencoder's.

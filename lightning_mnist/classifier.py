@@ -34,7 +34,7 @@ class RunningSums:
         if self.sums is None:
             dtype = torch.float32 if values[0].device.type == "mps" else torch.float64
             self.sums = [torch.zeros((), dtype=dtype, device=values[0].device) for _ in range(self.size)]
-        for total, value in zip(self.sums, values):
+        for total, value in zip(self.sums, values, strict=True):
             total += value
         self.count += count
 

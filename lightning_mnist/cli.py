@@ -1,11 +1,12 @@
 """``lightning-mnist``: LightningCLI over the modules and configs of this package.
 
 ``lightning-mnist fit --config softmax_gd.yaml --trainer.devices 2`` trains, then tests the
-final weights and prints the test accuracy. Besides LightningCLI's subcommands (fit,
-validate, test, predict) there are ``reproduce`` (the whole notebook and its report),
-``sweep NAME [--index I]`` (points of one sweep) and ``collect NAME`` (gather a sweep). Configs may be named by path or by their file
-name in ``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints
-under ``runs/<name>/version_<k>/``.
+final weights and prints the test accuracy; ``predict`` writes ``predictions.pt``. Besides
+LightningCLI's subcommands (fit, validate, test, predict) there are ``reproduce`` (the whole
+notebook and its report), ``sweep NAME [--index I]`` (points of one sweep) and ``collect
+NAME`` (gather a sweep). Configs may be named by path or by their file name in
+``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints under
+``runs/<name>/version_<k>/``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import torch
 
 from lightning_mnist.backend import ROOT, LightningModule, callbacks
 from lightning_mnist.backend import cli as lightning_cli
-
 from lightning_mnist.classifier import DivergenceError
 from lightning_mnist.datamodule import MNISTDataModule
 from lightning_mnist.idx import DataError
+from lightning_mnist.module import ResumeError
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 # Lightning's default bar redraws after every step, about 0.5 ms each on CPU: a quarter of a
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         # The user's to fix (a data file, a checkpoint, a diverging run): a message, not a traceback.
         print(f"lightning-mnist: error: {cause}", file=sys.stderr)
-        raise SystemExit(2 if isinstance(cause, DataError) else 1) from None
+        raise SystemExit(1 if isinstance(cause, DivergenceError) else 2) from None
 
 
 def close_process_group() -> None:
@@ -230,7 +231,7 @@ def user_error(err: BaseException | None) -> BaseException | None:
     raised while it instantiates a model from the config)."""
     seen = set()
     while err is not None and id(err) not in seen:
-        if isinstance(err, (DataError, DivergenceError)):
+        if isinstance(err, (DataError, DivergenceError, ResumeError)):
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__

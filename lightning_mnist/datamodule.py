@@ -20,9 +20,9 @@ from typing import Literal
 
 import numpy as np
 import torch
-from lightning_mnist.backend import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from lightning_mnist.backend import LightningDataModule
 from lightning_mnist.datasets import default_data_dir, ensure_files, get_spec, load_split
 
 
@@ -59,7 +59,7 @@ class _SplitInto:
 
     def __call__(self, batch: tuple[torch.Tensor, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         x, y = batch
-        return list(zip(x.split(self.size), y.split(self.size)))
+        return list(zip(x.split(self.size), y.split(self.size), strict=True))
 
 
 class ShardSampler(DistributedSampler):

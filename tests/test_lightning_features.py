@@ -82,7 +82,7 @@ class Recorder(Callback):
     def _close_step(self, optimizer) -> None:
         if self.before is not None:
             now = [p.detach() for group in optimizer.param_groups for p in group["params"]]
-            delta = torch.cat([(b - a).flatten() for a, b in zip(now, self.before)])
+            delta = torch.cat([(b - a).flatten() for a, b in zip(now, self.before, strict=True)])
             self.grad_norms.append(float(delta.norm()) / self.lrs[-1])
             self.before = None
 
@@ -236,8 +236,9 @@ def test_swa_reaches_swa_lrs(kind, data_dir, tmp_path):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_lr_find_suggests_like_the_control(kind, data_dir, tmp_path):
-    from lightning_mnist.backend import ROOT
     import importlib
+
+    from lightning_mnist.backend import ROOT
 
     Tuner = importlib.import_module(f"{ROOT}.tuner").Tuner
     suggestions = {}
@@ -256,8 +257,9 @@ def test_lr_find_suggests_like_the_control(kind, data_dir, tmp_path):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_scale_batch_size(kind, data_dir, tmp_path):
-    from lightning_mnist.backend import ROOT
     import importlib
+
+    from lightning_mnist.backend import ROOT
 
     Tuner = importlib.import_module(f"{ROOT}.tuner").Tuner
     found = {}
@@ -267,7 +269,8 @@ def test_scale_batch_size(kind, data_dir, tmp_path):
         trainer = Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_checkpointing=False,
                           enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path / name)
         dm = datamodule(data_dir, batch_size=2, steps_per_execution=GROUP)
-        found[name] = Tuner(trainer).scale_batch_size(model, datamodule=dm, mode="power", max_trials=3, steps_per_trial=2)
+        found[name] = Tuner(trainer).scale_batch_size(model, datamodule=dm, mode="power", max_trials=3,
+                                                      steps_per_trial=2)
         assert dm.batch_size == found[name]
     assert found["ours"] == found["control"] == 8  # 2, 4, 8: three trials
 
@@ -509,3 +512,25 @@ def test_two_process_ddp_matches_the_control(data_dir, tmp_path):
             assert run["steps"] == control["steps"], (kind, name, rank)
             torch.testing.assert_close(run["weights"], control["weights"], atol=1e-5, rtol=1e-4,
                                        msg=f"{kind} {name} rank {rank}")
+
+
+@pytest.mark.parametrize("first, then, raises", [
+    ({}, {"steps_per_execution": GROUP}, False),  # a textbook checkpoint resumes the textbook way
+    ({"steps_per_execution": GROUP}, {"steps_per_execution": GROUP}, False),
+    ({"steps_per_execution": GROUP}, {}, True),  # Lightning would restart global_step at 0
+])
+def test_resume_keeps_the_step_count(first, then, raises, data_dir, tmp_path):
+    from lightning_mnist.module import ResumeError
+
+    torch.manual_seed(0)
+    fit(KINDS["mlp"](), data_dir, tmp_path / "a", dm_kwargs=first, max_epochs=1, enable_checkpointing=True)
+    (ckpt,) = (tmp_path / "a").rglob("*.ckpt")
+    trainer = Trainer(accelerator="cpu", max_epochs=2, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path / "b")
+    model = KINDS["mlp"]()
+    if raises:
+        with pytest.raises(ResumeError, match="trained with grouped steps"):
+            trainer.fit(model, datamodule=datamodule(data_dir, **then), ckpt_path=ckpt)
+        return
+    trainer.fit(model, datamodule=datamodule(data_dir, **then), ckpt_path=ckpt)
+    assert trainer.global_step == 12

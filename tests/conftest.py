@@ -22,7 +22,7 @@ from lightning_mnist.datasets import SPLITS, DatasetSpec
 
 REPO = Path(__file__).resolve().parent.parent
 MNIST_STEMS = (*SPLITS["train"], *SPLITS["test"])
-MNIST_CANDIDATES = (REPO / "data" / "mnist", Path("/work/shared/data/mnist"))
+MNIST_CANDIDATES = (REPO / "data" / "mnist", REPO.parent / "shared" / "data" / "mnist")
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 

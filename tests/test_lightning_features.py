@@ -534,3 +534,14 @@ def test_resume_keeps_the_step_count(first, then, raises, data_dir, tmp_path):
         return
     trainer.fit(model, datamodule=datamodule(data_dir, **then), ckpt_path=ckpt)
     assert trainer.global_step == 12
+
+
+def test_a_second_fit_starts_the_textbook_way(data_dir, tmp_path):
+    """The grouped mode of one fit does not leak into the next (Lightning would refuse clipping)."""
+    model = KINDS["mlp"]()
+    fit(model, data_dir, tmp_path / "a", dm_kwargs={"steps_per_execution": GROUP})
+    assert model.grouped_steps == GROUP
+    trainer, recorder, _ = fit(model, data_dir, tmp_path / "b", gradient_clip_val=0.01,
+                               dm_kwargs={"steps_per_execution": GROUP})
+    assert model.grouped_steps == 1 and trainer.global_step == 12
+    assert max(recorder.grad_norms) <= 0.01 + 1e-6

@@ -5,7 +5,7 @@ Both classes subclass ``ValueError`` so callers that already catch
 """
 from __future__ import annotations
 
-__all__ = ["LogicError", "ParseError"]
+__all__ = ["LogicError", "ParseError", "PlaError"]
 
 
 class LogicError(ValueError):
@@ -39,3 +39,14 @@ class ParseError(LogicError):
         caret = " " * (self.position - start) + "^"
         prefix = "..." if start > 0 else ""
         return f"{head}\n  {prefix}{shown}\n  {' ' * len(prefix)}{caret}"
+
+
+class PlaError(LogicError):
+    """A malformed Berkeley PLA file; ``str(err)`` is one line ``FILE:LINE: what is wrong``."""
+
+    def __init__(self, message: str, filename: str = "<pla>", line: int = 0) -> None:
+        self.filename = filename
+        self.line = line
+        self.message = message
+        where = f"{filename}:{line}" if line else filename
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,141 @@
+"""Merge cubes of a cover into threshold neurons: fewer hidden neurons than cubes.
+
+Why: a hidden neuron may be any threshold function, so several cubes can share
+one when their union is one.  Cubes ``L & r_1 | ... | L & r_k`` with common
+literals ``L`` are the neuron ``[S·L + w·x >= ...]`` whenever the residual
+``r_1 | ... | r_k`` (over few variables) is a threshold function ``w·x >= t``,
+decided exactly by :func:`logicnets.separable.threshold_function`.  The union
+is exactly the cubes' rows, so it avoids the OFF rows of every output it feeds
+when each cube did (checked again on the bitsets).
+
+>>> from logicnets.twolevel import Cube
+>>> from logicnets.incomplete import cube_rows
+>>> cubes = [Cube(p, 0, 1, cube_rows(p, 0, 3)) for p in (0b011, 0b101, 0b110)]  # majority
+>>> [(w, t) for w, t, _, _ in merge_cubes(cubes, 3, off_of=lambda o: 0)]
+[([1, 1, 1], 2)]
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .twolevel import Cube
+
+__all__ = ["Neuron", "merge_cubes", "cube_neuron", "MAX_RESIDUAL_VARS"]
+
+#: Residuals over more variables than this are not tried (the LP grows as 2^k).
+MAX_RESIDUAL_VARS = 10
+
+Neuron = tuple[list[int], int, int, int]  # weights, threshold (w·x >= t), outputs, rows
+
+
+def cube_neuron(c: Cube, n: int) -> Neuron:
+    """AND of the cube's literals: +1 / -1 weights, threshold = number of positive literals."""
+    w = [1 if c.pos >> i & 1 else -1 if c.neg >> i & 1 else 0 for i in range(n)]
+    return w, c.pos.bit_count(), c.outs, c.rows
+
+
+def _residual_neuron(group: Sequence[Cube], n: int) -> tuple[list[int], int] | None:
+    from .separable import threshold_function
+    from .truthtable import TruthTable
+    common_p = common_n = -1
+    for c in group:
+        common_p &= c.pos
+        common_n &= c.neg
+    allp = alln = 0
+    for c in group:
+        allp |= c.pos
+        alln |= c.neg
+    if allp & alln & ~(common_p | common_n):
+        return None  # a residual variable in both polarities: not unate as written
+    V = [i for i in range(n) if (allp | alln) >> i & 1 and not (common_p | common_n) >> i & 1]
+    if len(V) > MAX_RESIDUAL_VARS:
+        return None
+    k = len(V)
+    grid = np.zeros((2,) * k, dtype=bool)
+    for c in group:
+        idx = tuple(1 if c.pos >> v & 1 else 0 if c.neg >> v & 1 else slice(None) for v in V)
+        grid[idx] = True
+    tf = threshold_function(TruthTable(tuple(f"v{i}" for i in V), grid.reshape(-1)))
+    if tf is None:
+        return None
+    w = [0] * n
+    for j, v in enumerate(V):
+        w[v] = int(tf.weights[j])
+    t = int(round(0.5 - tf.bias))  # w·x + bias >= 0  <=>  w·x >= -bias (integer: ceil)
+    S = sum(abs(x) for x in w) + abs(t) + 1
+    for i in range(n):
+        if common_p >> i & 1:
+            w[i] = S
+            t += S
+        elif common_n >> i & 1:
+            w[i] = -S
+    return w, t
+
+
+def _neuron_rows(w: Sequence[int], t: int, n: int) -> int:
+    """Row bitset of ``[w·x >= t]`` over all 2^n rows (numpy, chunked)."""
+    out = 0
+    chunk = 1 << min(n, 16)
+    wv = np.asarray(w, dtype=np.int64)
+    shifts = np.arange(n - 1, -1, -1, dtype=np.int64)
+    for start in range(0, 1 << n, chunk):
+        r = np.arange(start, start + chunk, dtype=np.int64)
+        z = ((r[:, None] >> shifts) & 1) @ wv
+        bits = np.packbits(z >= t, bitorder="little").tobytes()
+        out |= int.from_bytes(bits, "little") << start
+    return out
+
+
+def merge_cubes(cubes: Sequence[Cube], n: int, off_of: Callable[[int], int],
+                time_budget: float = 2.0, max_tries: int = 12) -> list[Neuron]:
+    """Greedily grow groups of cubes whose union is one threshold neuron."""
+    t_end = time.perf_counter() + time_budget
+    left = sorted(cubes, key=lambda c: -c.rows.bit_count())
+    used = [False] * len(left)
+    out: list[Neuron] = []
+    for i, c in enumerate(left):
+        if used[i]:
+            continue
+        used[i] = True
+        group = [c]
+        best: tuple[list[int], int] | None = None
+        if time.perf_counter() < t_end:
+            cands = sorted((j for j in range(i + 1, len(left)) if not used[j]),
+                           key=lambda j: -((left[j].pos & c.pos) | (left[j].neg & c.neg)).bit_count())
+            tries = 0
+            for j in cands:
+                if tries >= max_tries or time.perf_counter() > t_end:
+                    break
+                d = left[j]
+                if ((d.pos & c.pos) | (d.neg & c.neg)) == 0 and len(group) == 1:
+                    break  # sorted: nothing left shares a literal with c
+                outs = d.outs
+                for g in group:
+                    outs |= g.outs
+                rows = d.rows
+                for g in group:
+                    rows |= g.rows
+                if rows & off_of(outs):
+                    continue
+                tries += 1
+                nn = _residual_neuron(group + [d], n)
+                if nn is not None:
+                    group.append(d)
+                    used[j] = True
+                    best = nn
+        if best is None:
+            out.append(cube_neuron(c, n))
+            continue
+        outs = rows = 0
+        for g in group:
+            outs |= g.outs
+            rows |= g.rows
+        w, t = best
+        if _neuron_rows(w, t, n) != rows:  # pragma: no cover - safety net
+            out.extend(cube_neuron(g, n) for g in group)
+            continue
+        out.append((w, t, outs, rows))
+    return out

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile a formula (or truth table) into a network")
     c.add_argument("formula", nargs="?", help='formula, e.g. "x ^ y" (quote it for the shell)')
     src = c.add_mutually_exclusive_group()
+    src.add_argument("--file", metavar="F", help="read the formula from file F (- for stdin)")
+    src.add_argument("--pla", metavar="FILE", help="Berkeley PLA file (- for stdin): one multi-output "
+                     "network using its don't-cares")
     src.add_argument("--minterms", help="truth table as the true row numbers, e.g. 1,2 (with --vars or --n)")
     src.add_argument("--outputs", help="truth table as 2^n output bits, e.g. 0110")
     c.add_argument("--n", type=int, help="number of variables for --minterms (names x0, x1, ...)")
@@ -50,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="verify a saved network against a formula")
     v.add_argument("network", help="network JSON file written by compile --json")
-    v.add_argument("formula", help="formula to check against")
+    v.add_argument("formula", nargs="?", help="formula to check against")
+    v.add_argument("--pla", metavar="FILE", help="check every ON and OFF row of a PLA file instead")
     v.add_argument("--method", default="auto", choices=["auto", "exhaustive", "sat", "sympy"],
                    help="auto: every row up to 26 inputs, SAT beyond")
 
@@ -60,10 +64,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise LogicError(f"cannot read formula file {path!r}: {exc.strerror}") from None
+
+
 def _source(args: argparse.Namespace):
     from .formula import Formula
     from .truthtable import TruthTable
     names = _names(args.vars)
+    if getattr(args, "file", None) is not None:
+        if args.formula is not None:
+            raise LogicError("give either a formula or --file, not both")
+        text = _read_text(args.file).strip()
+        if not text:
+            raise LogicError(f"formula file {args.file!r} is empty")
+        return Formula.parse(text, names)
     if args.minterms is not None or args.outputs is not None:
         if args.formula is not None:
             raise LogicError("give either a formula or --minterms/--outputs, not both")
@@ -101,10 +122,43 @@ def _table_text(spec, net, max_rows: int) -> str:
     return "\n".join(lines)
 
 
+def _compile_pla(args: argparse.Namespace) -> int:
+    from .pla import read_pla
+    from .placompile import compile_function, verify_function
+    if args.formula is not None:
+        raise LogicError("give either a formula or --pla, not both")
+    f = read_pla(args.pla).function()
+    net = compile_function(f)
+    print(net.render())
+    st = net.stats
+    print(f"method: {st['method']}; hidden neurons: {net.hidden_size} (the cover has {st['cubes']} cubes)")
+    if args.json:
+        net.save(args.json)
+        print(f"wrote {args.json}")
+    if args.verify:
+        result = verify_function(net, f)
+        print(result.summary())
+        if not result:
+            return EXIT_FAILED
+    return EXIT_OK
+
+
+def _as_multi(net, names):
+    from .multinet import MultiOutputNetwork
+    if isinstance(net, MultiOutputNetwork):
+        return net
+    if len(net.layers) != 2 or len(names) != 1:
+        raise LogicError("--pla checks a multi-output network, or a one-hidden-layer network "
+                         "against a one-output PLA")
+    return MultiOutputNetwork(net.inputs, tuple(names), net.layers[0], net.layers[1])
+
+
 def _compile(args: argparse.Namespace) -> int:
     from .compiler import compile as compile_
     from .formula import Formula
     from .verify import verify
+    if args.pla is not None:
+        return _compile_pla(args)
     spec = _source(args)
     net = compile_(spec, minimize=args.minimize, method=args.method)
     if isinstance(spec, Formula):
@@ -132,9 +186,22 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .network import ThresholdNetwork
+    from .multinet import MultiOutputNetwork, load_network
     from .verify import verify
-    net = ThresholdNetwork.load(args.network)
+    net = load_network(args.network)
+    if args.pla is not None:
+        from .pla import read_pla
+        from .placompile import verify_function
+        if args.formula is not None:
+            raise LogicError("give either a formula or --pla, not both")
+        f = read_pla(args.pla).function()
+        result = verify_function(_as_multi(net, f.outputs), f)
+        print(result.summary())
+        return EXIT_OK if result else EXIT_FAILED
+    if args.formula is None:
+        raise LogicError("give a formula to check against, or --pla FILE")
+    if isinstance(net, MultiOutputNetwork):
+        raise LogicError("a multi-output network is checked with --pla FILE")
     result = verify(net, args.formula, method=args.method)
     print(result.summary())
     return EXIT_OK if result else EXIT_FAILED
@@ -142,8 +209,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _decompile(args: argparse.Namespace) -> int:
     from .decompile import decompile_formula
-    from .network import ThresholdNetwork
-    net = ThresholdNetwork.load(args.network)
+    from .multinet import MultiOutputNetwork, load_network
+    net = load_network(args.network)
+    if isinstance(net, MultiOutputNetwork):
+        for k, name in enumerate(net.outputs):
+            formula = decompile_formula(net.output(k), simplify=args.simplify)
+            try:
+                print(f"{name} = {formula}")
+            except LogicError:
+                print(f"{name} = {formula.to_sympy()}")
+        return EXIT_OK
     formula = decompile_formula(net, simplify=args.simplify)
     try:
         print(formula)

@@ -14,7 +14,7 @@ smallest cover (exact over the pool; over all primes when the pool holds them).
 >>> from logicnets.incomplete import IncompleteFunction
 >>> f = IncompleteFunction.from_cubes(["a", "b", "c"], ["y", "z"],
 ...     on=[("11-", 0b11), ("1-1", 0b01)], dc=[("0-1", 0b01)])
->>> sorted(cube_text(c, 3) for c in minimize_cover(f).cubes)
+>>> sorted(cube_text(c, 3, 2) for c in minimize_cover(f).cubes)
 ['--1 10', '11- 11']
 """
 from __future__ import annotations

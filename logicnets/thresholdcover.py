@@ -37,6 +37,22 @@ def cube_neuron(c: Cube, n: int) -> Neuron:
     return w, c.pos.bit_count(), c.outs, c.rows
 
 
+_CACHE: dict = {}
+
+
+def _two_monotonic(grid: np.ndarray) -> bool:
+    """Necessary for a threshold function: for every pair of variables the two mixed
+    cofactors are ordered (one contains the other).  Cheap, and rules out most groups."""
+    k = grid.ndim
+    for i in range(k):
+        for j in range(i + 1, k):
+            a = np.take(np.take(grid, 1, axis=i), 0, axis=j - 1)
+            b = np.take(np.take(grid, 0, axis=i), 1, axis=j - 1)
+            if (a & ~b).any() and (b & ~a).any():
+                return False
+    return True
+
+
 def _residual_neuron(group: Sequence[Cube], n: int) -> tuple[list[int], int] | None:
     from .separable import threshold_function
     from .truthtable import TruthTable
@@ -58,7 +74,14 @@ def _residual_neuron(group: Sequence[Cube], n: int) -> tuple[list[int], int] | N
     for c in group:
         idx = tuple(1 if c.pos >> v & 1 else 0 if c.neg >> v & 1 else slice(None) for v in V)
         grid[idx] = True
-    tf = threshold_function(TruthTable(tuple(f"v{i}" for i in V), grid.reshape(-1)))
+    if not _two_monotonic(grid):
+        return None
+    key = grid.tobytes() + bytes([k])
+    if key not in _CACHE:
+        if len(_CACHE) > 100_000:
+            _CACHE.clear()
+        _CACHE[key] = threshold_function(TruthTable(tuple(f"v{i}" for i in V), grid.reshape(-1)))
+    tf = _CACHE[key]
     if tf is None:
         return None
     w = [0] * n

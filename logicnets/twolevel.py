@@ -228,6 +228,16 @@ def _rows_index(rows: int, nrows: int) -> np.ndarray:
     return np.flatnonzero(np.unpackbits(raw, bitorder="little")[:nrows])
 
 
+def _cube_indices(c: Cube, n: int) -> np.ndarray:
+    """Row numbers of a cube, built from its literals (no pass over all 2^n rows)."""
+    base = sum(1 << (n - 1 - i) for i in range(n) if c.pos >> i & 1)
+    idx = np.array([base], dtype=np.int64)
+    for i in range(n):
+        if not (c.pos | c.neg) >> i & 1:
+            idx = np.concatenate([idx, idx + (1 << (n - 1 - i))])
+    return idx
+
+
 def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] | None:
     """Smallest sub-cover of ``pool`` by an integer program (rows = classes of ON pairs)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -237,14 +247,17 @@ def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] |
     keys = rng.integers(1, 2 ** 63, size=len(pool), dtype=np.uint64)
     constraints: dict[int, list[int]] = {}
     order: list[int] = []
+    cube_idx = [_cube_indices(c, sp.n) for c in pool]
     for k in range(sp.m):
         members = [j for j, c in enumerate(pool) if c.outs >> k & 1]
+        on_mask = np.zeros(nrows, dtype=bool)
         on = _rows_index(sp.on[k], nrows)
         if on.size == 0:
             continue
+        on_mask[on] = True
         sig = np.zeros(nrows, dtype=np.uint64)
         for j in members:
-            sig[_rows_index(pool[j].rows & sp.on[k], nrows)] += keys[j]
+            sig[cube_idx[j]] += keys[j]
         vals, first = np.unique(sig[on], return_index=True)
         if (vals == 0).any():
             return None  # some ON pair is covered by no pool cube
@@ -255,7 +268,7 @@ def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] |
                 rowid[row] = len(constraints) - 1
                 order.append(v)
         for j in members:
-            hit = rowid[_rows_index(pool[j].rows & sp.on[k], nrows)]
+            hit = rowid[cube_idx[j]]
             for cid in hit[hit >= 0].tolist():
                 constraints[order[cid]].append(j)
     cols = [j for lst in constraints.values() for j in lst]
@@ -315,7 +328,9 @@ def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp:
     if pool_ilp and len(seen) > len(best):
         pool = [sp.expand_one(c) if (c.pos, c.neg) not in seen else seen[(c.pos, c.neg)] for c in best]
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
-        chosen = _pool_cover(sp, pool, time_limit)
+        # the program may not cost much more than the loop did (ESPRESSO-class speed)
+        budget = min(time_limit, max(0.3, 2.0 * (time.perf_counter() - t0)))
+        chosen = _pool_cover(sp, pool, budget)
         if chosen is not None:
             chosen = sp.irredundant(chosen)
             if _cost(chosen) < _cost(best) and cover_is_valid(f, chosen):

@@ -280,7 +280,40 @@ def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] |
                bounds=Bounds(0, 1), options={"time_limit": time_limit, "disp": False})
     if res.x is None:
         return None
-    return [pool[j] for j in np.flatnonzero(np.round(res.x) > 0.5)]
+    chosen = [pool[j] for j in np.flatnonzero(np.round(res.x) > 0.5)]
+    return chosen, res.status == 0
+
+
+#: Up to this many inputs every output's prime implicants (3^n cells) join the pool.
+PRIME_POOL_VARS = 11
+
+
+def _single_output_primes(sp: _Space) -> list[Cube]:
+    """Each output's primes of ON | DC, each feeding every output it may (exact candidates)."""
+    from .minimize import prime_implicants
+    from .truthtable import TruthTable
+    n = sp.n
+    out = []
+    nrows = 1 << n
+    for k in range(sp.m):
+        care = sp.on[k] | sp.f.dc[k]
+        if not sp.on[k]:
+            continue
+        bits = np.unpackbits(np.frombuffer(care.to_bytes((nrows + 7) // 8, "little"), np.uint8),
+                             bitorder="little")[:nrows].astype(bool)
+        table = TruthTable(tuple(f"x{i}" for i in range(n)), bits)
+        for row in prime_implicants(table):
+            pos = sum(1 << i for i in range(n) if row[i] == 1)
+            neg = sum(1 << i for i in range(n) if row[i] == 0)
+            rows = cube_rows(pos, neg, n)
+            if not rows & sp.on[k]:
+                continue
+            outs = 0
+            for o in range(sp.m):
+                if rows & sp.on[o] and not rows & sp.off[o]:
+                    outs |= 1 << o
+            out.append(Cube(pos, neg, outs, rows))
+    return out
 
 
 def cover_is_valid(f: IncompleteFunction, cubes: Sequence[Cube]) -> bool:
@@ -325,15 +358,21 @@ def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp:
         if best is None or cost < _cost(best):
             best = F
     method = "expand/irredundant/reduce"
+    if n <= PRIME_POOL_VARS:
+        for c in _single_output_primes(sp):
+            seen.setdefault((c.pos, c.neg), c)
     if pool_ilp and len(seen) > len(best):
         pool = [sp.expand_one(c) if (c.pos, c.neg) not in seen else seen[(c.pos, c.neg)] for c in best]
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
         # the program may not cost much more than the loop did (ESPRESSO-class speed)
         budget = min(time_limit, max(0.3, 2.0 * (time.perf_counter() - t0)))
-        chosen = _pool_cover(sp, pool, budget)
-        if chosen is not None:
+        got = _pool_cover(sp, pool, budget)
+        if got is not None:
+            chosen, optimal = got
             chosen = sp.irredundant(chosen)
             if _cost(chosen) < _cost(best) and cover_is_valid(f, chosen):
                 best = chosen
                 method += " + cover of the prime pool (HiGHS)"
+            if n <= PRIME_POOL_VARS and f.n_outputs == 1 and optimal and len(chosen) >= len(best):
+                method += "; minimal (exact cover of all primes)"
     return CoverResult(best, method, time.perf_counter() - t0, iterations)

@@ -10,7 +10,12 @@ True
 from .compiler import METHODS, compile, constant_network, from_dnf
 from .decompile import decompile, decompile_formula
 from .dnf import dnf_terms
-from .errors import LogicError, ParseError
+from .errors import LogicError, ParseError, PlaError
+from .incomplete import IncompleteFunction
+from .multinet import MultiOutputNetwork, load_network
+from .pla import Pla, parse_pla, read_pla, write_pla
+from .placompile import compile_function, verify_function
+from .twolevel import minimize_cover
 from .formula import Formula
 from .minimize import minimize_table
 from .network import Layer, ThresholdNetwork
@@ -27,4 +32,6 @@ __all__ = [
     "Neuron", "and_neuron", "or_neuron", "not_neuron", "threshold_neuron", "heaviside",
     "threshold_function", "symmetric_profile", "symmetric_network", "parity_network",
     "exactly_k_network", "minimize_table", "dnf_terms", "LogicError", "ParseError", "METHODS",
+    "PlaError", "Pla", "parse_pla", "read_pla", "write_pla", "IncompleteFunction",
+    "MultiOutputNetwork", "load_network", "compile_function", "verify_function", "minimize_cover",
 ]

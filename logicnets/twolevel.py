@@ -284,6 +284,10 @@ def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] |
     return chosen, res.status == 0
 
 
+#: Up to this many inputs a second start (ON rows expanded one by one) is tried too; above,
+#: the PLA's own cubes start alone (the second start rarely won there and cost the most time).
+SECOND_START_VARS = 12
+
 #: Up to this many inputs every output's prime implicants (3^n cells) join the pool.
 PRIME_POOL_VARS = 11
 
@@ -340,7 +344,8 @@ def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp:
     starts = []
     if f.cubes:
         starts.append([Cube(p, q, o, cube_rows(p, q, n)) for p, q, o in f.cubes])
-    starts.append(sp.minterm_start())
+    if not starts or n <= SECOND_START_VARS:
+        starts.append(sp.minterm_start())
     best = None
     iterations = 0
     for start in starts:

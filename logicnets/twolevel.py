@@ -284,6 +284,9 @@ def _pool_cover(sp: _Space, pool: list[Cube], time_limit: float) -> list[Cube] |
     return chosen, res.status == 0
 
 
+#: The pool program works on dense per-output row arrays: skipped beyond this many (row, output) cells.
+POOL_MAX_CELLS = 1 << 23
+
 #: Up to this many inputs a second start (ON rows expanded one by one) is tried too; above,
 #: the PLA's own cubes start alone (the second start rarely won there and cost the most time).
 SECOND_START_VARS = 12
@@ -366,7 +369,7 @@ def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp:
     if n <= PRIME_POOL_VARS:
         for c in _single_output_primes(sp):
             seen.setdefault((c.pos, c.neg), c)
-    if pool_ilp and len(seen) > len(best):
+    if pool_ilp and len(seen) > len(best) and (1 << n) * f.n_outputs <= POOL_MAX_CELLS:
         pool = [sp.expand_one(c) if (c.pos, c.neg) not in seen else seen[(c.pos, c.neg)] for c in best]
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
         # the program may not cost much more than the loop did (ESPRESSO-class speed)

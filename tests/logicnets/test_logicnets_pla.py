@@ -208,3 +208,19 @@ def test_input_limit_and_overlap_errors():
         IncompleteFunction(tuple(f"x{i}" for i in range(25)), ("y",), (0,), (0,))
     with pytest.raises(LogicError, match="overlap"):
         IncompleteFunction(("a",), ("y",), (1,), (1,))
+
+
+def test_fast_verification_agrees_with_row_by_row():
+    from logicnets.placompile import _fast_rows, _network_rows
+    rng = np.random.default_rng(5)
+    n = 13
+    rows = []
+    for _ in range(40):
+        rows.append("".join(rng.choice(list("01---"), size=n)) + " " + "".join(rng.choice(list("100-"), size=3)))
+    f = parse_pla(f".i {n}\n.o 3\n" + "\n".join(rows) + "\n").function()
+    net = compile_function(f)
+    assert _fast_rows(net, n) == _network_rows(net, n)
+    assert verify_function(net, f).ok
+    wrong = MultiOutputNetwork(net.inputs, net.outputs, net.hidden, type(net.output_layer)(
+        net.output_layer.weights[::-1], net.output_layer.biases))
+    assert _fast_rows(wrong, n) == _network_rows(wrong, n)

@@ -545,3 +545,21 @@ def test_a_second_fit_starts_the_textbook_way(data_dir, tmp_path):
                                dm_kwargs={"steps_per_execution": GROUP})
     assert model.grouped_steps == 1 and trainer.global_step == 12
     assert max(recorder.grad_norms) <= 0.01 + 1e-6
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_logger_steps_count_minibatches(kind, data_dir, tmp_path):
+    """The loggers' x-axis: the same steps with grouped steps as without."""
+    from lightning_mnist.backend import loggers
+
+    rows = {}
+    for name, dm_kwargs in (("ours", {}), ("grouped", {"steps_per_execution": GROUP})):
+        torch.manual_seed(0)
+        model = KINDS[kind]()
+        fit(model, data_dir, tmp_path, dm_kwargs=dm_kwargs, logger=loggers.CSVLogger(tmp_path, name=name),
+            max_epochs=3)
+        assert model.grouped_steps == (GROUP if name == "grouped" else 1)
+        lines = (tmp_path / name / "version_0" / "metrics.csv").read_text().splitlines()
+        rows[name] = [line.split(",")[:2] for line in lines]  # epoch, step
+    assert rows["grouped"] == rows["ours"]
+    assert rows["ours"][-1] == ["2", "17"]

@@ -61,6 +61,7 @@ class _Space:
         self.on, self.off = f.on, f.off
         self.planes = variable_planes(self.n)
         self.full = f.full
+        self.nplanes = [self.full ^ p for p in self.planes]
         self.shift = [1 << (self.n - 1 - i) for i in range(self.n)]
         self._off_cache: dict[int, int] = {}
 
@@ -83,8 +84,8 @@ class _Space:
 
     def supercube(self, rows: int) -> tuple[int, int]:
         pos = neg = 0
-        for i, pl in enumerate(self.planes):
-            if not rows & ~pl:
+        for i, (pl, npl) in enumerate(zip(self.planes, self.nplanes)):
+            if not rows & npl:
                 pos |= 1 << i
             elif not rows & pl:
                 neg |= 1 << i

@@ -163,7 +163,7 @@ class IncompleteFunction:
         try:
             return cls.from_cubes(pla.inputs, pla.outputs, on, dc, off if "r" in kind else None)
         except LogicError as exc:
-            raise PlaError(str(exc)) from None
+            raise PlaError(str(exc), getattr(pla, "source", "<pla>")) from None
 
     def restrict(self, outputs: Sequence[int]) -> "IncompleteFunction":
         """The function of some outputs only (in the given order)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .errors import PlaError
@@ -47,6 +47,7 @@ class Pla:
     outputs: tuple[str, ...]
     rows: tuple[tuple[str, str], ...]
     type: str = "fd"
+    source: str = field(default="<pla>", compare=False)
 
     @property
     def n_inputs(self) -> int:
@@ -141,7 +142,7 @@ def parse_pla(text: str, filename: str = "<pla>") -> Pla:
     if set(inputs) & set(outputs):
         raise PlaError(f"names used as both input and output: {sorted(set(inputs) & set(outputs))}",
                        filename, 0)
-    return Pla(inputs, outputs, tuple(rows), kind)
+    return Pla(inputs, outputs, tuple(rows), kind, filename)
 
 
 def read_pla(path: str | os.PathLike) -> Pla:

@@ -68,8 +68,8 @@ def test_types_f_and_fr():
     assert (f.on[0], f.off[0], f.dc[0]) == (0b1000, 0b0001, 0b0110)   # unlisted rows are free
     f = parse_pla(text.format("fdr")).function()
     assert f.dc[0] == 0b0110
-    with pytest.raises(PlaError, match="both the ON and OFF"):
-        parse_pla(".i 1\n.o 1\n.type fr\n1 1\n- 0\n").function()
+    with pytest.raises(PlaError, match="^c.pla: output f0: a row is in both the ON and OFF"):
+        parse_pla(".i 1\n.o 1\n.type fr\n1 1\n- 0\n", "c.pla").function()
 
 
 @pytest.mark.parametrize("text, where, what", [

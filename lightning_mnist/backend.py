@@ -51,6 +51,7 @@ cli = importlib.import_module(f"{ROOT}.cli")
 loggers = importlib.import_module(f"{ROOT}.loggers")
 precision = importlib.import_module(f"{ROOT}.plugins.precision")
 strategies = importlib.import_module(f"{ROOT}.strategies")
+tuner = importlib.import_module(f"{ROOT}.tuner")
 
 Callback = pl.Callback
 LightningDataModule = pl.LightningDataModule

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from lightning_mnist import Autoencoder, EncoderClassifier, Layer, MLPClassifier, MNISTDataModule, SoftmaxRegression
-from lightning_mnist.backend import Callback, LightningModule, Trainer, callbacks, pl
+from lightning_mnist.backend import Callback, LightningModule, Trainer, callbacks, pl, tuner
 
 KINDS = {
     "mlp": lambda: MLPClassifier([Layer(16)], optimizer="sgd", lr=0.1),
@@ -234,44 +234,37 @@ def test_swa_reaches_swa_lrs(kind, data_dir, tmp_path):
     assert_like_control(results, "StochasticWeightAveraging")
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_lr_find_suggests_like_the_control(kind, data_dir, tmp_path):
-    import importlib
-
-    from lightning_mnist.backend import ROOT
-
-    Tuner = importlib.import_module(f"{ROOT}.tuner").Tuner
-    suggestions = {}
+def tuned(kind, tmp_path, max_epochs, tune):
+    """``tune(Tuner, model)`` on the control and on ours, each with a fresh bare Trainer."""
     torch.manual_seed(0)
     ours = KINDS[kind]()
+    out = {}
     for name, model in (("control", Control(ours)), ("ours", ours)):
-        trainer = Trainer(accelerator="cpu", max_epochs=10, logger=False, enable_checkpointing=False,
+        trainer = Trainer(accelerator="cpu", max_epochs=max_epochs, logger=False, enable_checkpointing=False,
                           enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path / name)
         pl.seed_everything(7, verbose=False)
-        finder = Tuner(trainer).lr_find(model, datamodule=datamodule(data_dir, steps_per_execution=GROUP),
-                                        num_training=20, min_lr=1e-4, max_lr=1.0, update_attr=False)
-        suggestions[name] = finder.suggestion()
+        out[name] = tune(tuner.Tuner(trainer), model)
+    return out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_lr_find_suggests_like_the_control(kind, data_dir, tmp_path):
+    suggestions = tuned(kind, tmp_path, 10, lambda t, model: t.lr_find(
+        model, datamodule=datamodule(data_dir, steps_per_execution=GROUP), num_training=20, min_lr=1e-4,
+        max_lr=1.0, update_attr=False).suggestion())
     assert suggestions["ours"] is not None and math.isfinite(suggestions["ours"])
     assert suggestions["ours"] == pytest.approx(suggestions["control"], rel=0.5)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_scale_batch_size(kind, data_dir, tmp_path):
-    import importlib
-
-    from lightning_mnist.backend import ROOT
-
-    Tuner = importlib.import_module(f"{ROOT}.tuner").Tuner
-    found = {}
-    torch.manual_seed(0)
-    ours = KINDS[kind]()
-    for name, model in (("control", Control(ours)), ("ours", ours)):
-        trainer = Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_checkpointing=False,
-                          enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path / name)
+    def tune(t, model):
         dm = datamodule(data_dir, batch_size=2, steps_per_execution=GROUP)
-        found[name] = Tuner(trainer).scale_batch_size(model, datamodule=dm, mode="power", max_trials=3,
-                                                      steps_per_trial=2)
-        assert dm.batch_size == found[name]
+        found = t.scale_batch_size(model, datamodule=dm, mode="power", max_trials=3, steps_per_trial=2)
+        assert dm.batch_size == found
+        return found
+
+    found = tuned(kind, tmp_path, 1, tune)
     assert found["ours"] == found["control"] == 8  # 2, 4, 8: three trials
 
 

@@ -132,11 +132,16 @@ def _compile_pla(args: argparse.Namespace) -> int:
     print(net.render())
     st = net.stats
     print(f"method: {st['method']}; hidden neurons: {net.hidden_size} (the cover has {st['cubes']} cubes)")
+    return _save_and_verify(args, net, lambda: verify_function(net, f))
+
+
+def _save_and_verify(args: argparse.Namespace, net, check) -> int:
+    """``--json`` and ``--verify`` of ``compile``: ``check()`` gives the verification result."""
     if args.json:
         net.save(args.json)
         print(f"wrote {args.json}")
     if args.verify:
-        result = verify_function(net, f)
+        result = check()
         print(result.summary())
         if not result:
             return EXIT_FAILED
@@ -174,15 +179,7 @@ def _compile(args: argparse.Namespace) -> int:
     print(line)
     if args.truth_table:
         print(_table_text(spec, net, args.max_rows))
-    if args.json:
-        net.save(args.json)
-        print(f"wrote {args.json}")
-    if args.verify:
-        result = verify(net, spec)
-        print(result.summary())
-        if not result:
-            return EXIT_FAILED
-    return EXIT_OK
+    return _save_and_verify(args, net, lambda: verify(net, spec))
 
 
 def _verify(args: argparse.Namespace) -> int:

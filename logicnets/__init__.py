@@ -6,32 +6,77 @@
 [0, 1, 1, 0]
 >>> bool(verify(net, "(x | y) & ~(x & y)"))
 True
+
+Layout, each layer importing only the ones above it:
+
+* :mod:`logicnets.errors`, :mod:`logicnets.files`, :mod:`logicnets.rows` — error types,
+  the one file writer and reader, the row numbering convention;
+* :mod:`logicnets.formula` — the formula tree, its walker, parser, text/sympy forms, DNF;
+* :mod:`logicnets.pla` — PLA files and incompletely specified functions;
+* :mod:`logicnets.network` — neurons, networks, JSON, torch export, decompiling;
+* :mod:`logicnets.prove` — truth tables, bit-sliced evaluation, SAT, ``verify``;
+* :mod:`logicnets.construct` — ``compile`` and its constructions;
+* :mod:`logicnets.cli` — the ``logicnets`` command.
 """
-from .compiler import METHODS, compile, constant_network, from_dnf
-from .decompile import decompile, decompile_formula
-from .dnf import dnf_terms
+
+from .construct.compiler import METHODS, compile
+from .construct.dnfnet import constant_network, from_dnf
+from .construct.placompile import compile_function
+from .construct.separable import threshold_function
+from .construct.symmetric import exactly_k_network, parity_network, symmetric_network, symmetric_profile
+from .construct.twolevel import minimize_cover
 from .errors import LogicError, ParseError, PlaError
-from .incomplete import IncompleteFunction
-from .multinet import MultiOutputNetwork, load_network
-from .pla import Pla, parse_pla, read_pla, write_pla
-from .placompile import compile_function, verify_function
-from .twolevel import minimize_cover
-from .formula import Formula
-from .minimize import minimize_table
-from .network import Layer, ThresholdNetwork
-from .neurons import Neuron, and_neuron, heaviside, not_neuron, or_neuron, threshold_neuron
-from .parser import parse
-from .separable import threshold_function
-from .symmetric import exactly_k_network, parity_network, symmetric_network, symmetric_profile
-from .truthtable import TruthTable
-from .verify import Verification, verify
+from .formula.dnf import dnf_terms
+from .formula.formula import Formula, parse
+from .formula.minimize import minimize_table
+from .network.decompile import decompile, decompile_formula
+from .network.multinet import MultiOutputNetwork, load_network
+from .network.network import Layer, ThresholdNetwork
+from .network.neurons import Neuron, and_neuron, heaviside, not_neuron, or_neuron, threshold_neuron
+from .pla.format import Pla, parse_pla, read_pla, write_pla
+from .pla.function import IncompleteFunction
+from .prove.function_check import verify_function
+from .prove.truthtable import TruthTable
+from .prove.verify import Verification, verify
 
 __all__ = [
-    "compile", "verify", "decompile", "decompile_formula", "parse", "from_dnf", "constant_network",
-    "ThresholdNetwork", "Layer", "TruthTable", "Formula", "Verification",
-    "Neuron", "and_neuron", "or_neuron", "not_neuron", "threshold_neuron", "heaviside",
-    "threshold_function", "symmetric_profile", "symmetric_network", "parity_network",
-    "exactly_k_network", "minimize_table", "dnf_terms", "LogicError", "ParseError", "METHODS",
-    "PlaError", "Pla", "parse_pla", "read_pla", "write_pla", "IncompleteFunction",
-    "MultiOutputNetwork", "load_network", "compile_function", "verify_function", "minimize_cover",
+    "METHODS",
+    "Formula",
+    "IncompleteFunction",
+    "Layer",
+    "LogicError",
+    "MultiOutputNetwork",
+    "Neuron",
+    "ParseError",
+    "Pla",
+    "PlaError",
+    "ThresholdNetwork",
+    "TruthTable",
+    "Verification",
+    "and_neuron",
+    "compile",
+    "compile_function",
+    "constant_network",
+    "decompile",
+    "decompile_formula",
+    "dnf_terms",
+    "exactly_k_network",
+    "from_dnf",
+    "heaviside",
+    "load_network",
+    "minimize_cover",
+    "minimize_table",
+    "not_neuron",
+    "or_neuron",
+    "parity_network",
+    "parse",
+    "parse_pla",
+    "read_pla",
+    "symmetric_network",
+    "symmetric_profile",
+    "threshold_function",
+    "threshold_neuron",
+    "verify",
+    "verify_function",
+    "write_pla",
 ]

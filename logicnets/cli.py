@@ -3,15 +3,26 @@
 Exit codes: 0 ok, 1 verification failed, 2 bad input (parse errors, bad files,
 impossible requests).  Formulas are read by the package's parser, never eval'd.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
+from .construct.compiler import compile as compile_
+from .construct.placompile import compile_function
 from .errors import LogicError
+from .files import OutputPathError, read_text
+from .formula.formula import Formula
+from .network.decompile import decompile_formula
+from .network.multinet import MultiOutputNetwork, load_network
+from .pla.format import read_pla
+from .prove.function_check import verify_function
+from .prove.truthtable import TruthTable
+from .prove.verify import verify
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -30,21 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
         prog="logicnets",
         description="Compile boolean formulas into two-layer Heaviside networks and prove them right.",
         epilog="Grammar: names, ~ ! not, & and, ^ xor, | or, ->, <->, parentheses, 0 1 true false. "
-               "Exit codes: 0 ok, 1 verification failed, 2 bad input.")
+        "Exit codes: 0 ok, 1 verification failed, 2 bad input.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("compile", help="compile a formula (or truth table) into a network")
     c.add_argument("formula", nargs="?", help='formula, e.g. "x ^ y" (quote it for the shell)')
     src = c.add_mutually_exclusive_group()
     src.add_argument("--file", metavar="F", help="read the formula from file F (- for stdin)")
-    src.add_argument("--pla", metavar="FILE", help="Berkeley PLA file (- for stdin): one multi-output "
-                     "network using its don't-cares")
+    src.add_argument(
+        "--pla", metavar="FILE", help="Berkeley PLA file (- for stdin): one multi-output network using its don't-cares"
+    )
     src.add_argument("--minterms", help="truth table as the true row numbers, e.g. 1,2 (with --vars or --n)")
     src.add_argument("--outputs", help="truth table as 2^n output bits, e.g. 0110")
     c.add_argument("--n", type=int, help="number of variables for --minterms (names x0, x1, ...)")
     c.add_argument("--vars", help="input order, comma-separated; may add variables the formula ignores")
-    c.add_argument("--method", default="dnf", choices=["dnf", "auto", "threshold", "symmetric"],
-                   help="dnf: the notebook's construction (default); auto: fewest hidden neurons")
+    c.add_argument(
+        "--method",
+        default="dnf",
+        choices=["dnf", "auto", "threshold", "symmetric"],
+        help="dnf: the notebook's construction (default); auto: fewest hidden neurons",
+    )
     c.add_argument("--minimize", action="store_true", help="use a minimal DNF (fewer hidden neurons)")
     c.add_argument("--verify", action="store_true", help="prove the network equals the formula")
     c.add_argument("--json", metavar="FILE", help="write the network as JSON (atomically)")
@@ -55,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("network", help="network JSON file written by compile --json")
     v.add_argument("formula", nargs="?", help="formula to check against")
     v.add_argument("--pla", metavar="FILE", help="check every ON and OFF row of a PLA file instead")
-    v.add_argument("--method", default="auto", choices=["auto", "exhaustive", "sat", "sympy"],
-                   help="auto: every row up to 26 inputs, SAT beyond")
+    v.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "exhaustive", "sat", "sympy"],
+        help="auto: every row up to 26 inputs, SAT beyond",
+    )
 
     d = sub.add_parser("decompile", help="print the formula a saved network computes")
     d.add_argument("network", help="network JSON file")
@@ -64,24 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _read_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise LogicError(f"cannot read formula file {path!r}: {exc.strerror}") from None
-
-
 def _source(args: argparse.Namespace):
-    from .formula import Formula
-    from .truthtable import TruthTable
     names = _names(args.vars)
     if getattr(args, "file", None) is not None:
         if args.formula is not None:
             raise LogicError("give either a formula or --file, not both")
-        text = _read_text(args.file).strip()
+        text = read_text(args.file, "formula file").strip()
         if not text:
             raise LogicError(f"formula file {args.file!r} is empty")
         return Formula.parse(text, names)
@@ -103,7 +112,6 @@ def _source(args: argparse.Namespace):
 
 
 def _table_text(spec, net, max_rows: int) -> str:
-    from .truthtable import TruthTable
     n = net.n_inputs
     if n > 20:
         return f"truth table: {n} inputs give 2^{n} rows, too many to print"
@@ -111,20 +119,20 @@ def _table_text(spec, net, max_rows: int) -> str:
     got = TruthTable.from_source(net).outputs
     names = list(net.inputs)
     widths = [max(1, len(v)) for v in names]
-    lines = [" ".join(v.rjust(w) for v, w in zip(names, widths)) + " | expected network"]
+    lines = [" ".join(v.rjust(w) for v, w in zip(names, widths, strict=True)) + " | expected network"]
     for r in range(min(1 << n, max_rows)):
         bits = [(r >> (n - 1 - i)) & 1 for i in range(n)]
         mark = "" if expected[r] == got[r] else "   <-- differs"
-        lines.append(" ".join(str(b).rjust(w) for b, w in zip(bits, widths))
-                     + f" | {int(expected[r]):>8} {int(got[r]):>7}{mark}")
+        lines.append(
+            " ".join(str(b).rjust(w) for b, w in zip(bits, widths, strict=True))
+            + f" | {int(expected[r]):>8} {int(got[r]):>7}{mark}"
+        )
     if (1 << n) > max_rows:
         lines.append(f"... {(1 << n) - max_rows} more rows (--max-rows)")
     return "\n".join(lines)
 
 
 def _compile_pla(args: argparse.Namespace) -> int:
-    from .pla import read_pla
-    from .placompile import compile_function, verify_function
     if args.formula is not None:
         raise LogicError("give either a formula or --pla, not both")
     f = read_pla(args.pla).function()
@@ -149,19 +157,14 @@ def _save_and_verify(args: argparse.Namespace, net, check) -> int:
 
 
 def _as_multi(net, names):
-    from .multinet import MultiOutputNetwork
     if isinstance(net, MultiOutputNetwork):
         return net
     if len(net.layers) != 2 or len(names) != 1:
-        raise LogicError("--pla checks a multi-output network, or a one-hidden-layer network "
-                         "against a one-output PLA")
+        raise LogicError("--pla checks a multi-output network, or a one-hidden-layer network against a one-output PLA")
     return MultiOutputNetwork(net.inputs, tuple(names), net.layers[0], net.layers[1])
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from .compiler import compile as compile_
-    from .formula import Formula
-    from .verify import verify
     if args.pla is not None:
         return _compile_pla(args)
     spec = _source(args)
@@ -176,6 +179,8 @@ def _compile(args: argparse.Namespace) -> int:
         line += ", minimal)" if st.get("minimal") else ", not proven minimal)"
     elif "dnf_terms" in st and st.get("method") != "dnf":
         line += f" (the DNF has {st['dnf_terms']} terms)"
+    elif "dnf_terms_at_most" in st:
+        line += f" (the DNF has at most {st['dnf_terms_at_most']} terms)"
     print(line)
     if args.truth_table:
         print(_table_text(spec, net, args.max_rows))
@@ -183,12 +188,8 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .multinet import MultiOutputNetwork, load_network
-    from .verify import verify
     net = load_network(args.network)
     if args.pla is not None:
-        from .pla import read_pla
-        from .placompile import verify_function
         if args.formula is not None:
             raise LogicError("give either a formula or --pla, not both")
         f = read_pla(args.pla).function()
@@ -205,8 +206,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _decompile(args: argparse.Namespace) -> int:
-    from .decompile import decompile_formula
-    from .multinet import MultiOutputNetwork, load_network
     net = load_network(args.network)
     if isinstance(net, MultiOutputNetwork):
         for k, name in enumerate(net.outputs):
@@ -236,8 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogicError as exc:
         print(f"logicnets: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OutputPathError as exc:  # names the user's path already
+        print(f"logicnets: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"logicnets: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"logicnets: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -3,6 +3,7 @@
 Both classes subclass ``ValueError`` so callers that already catch
 ``ValueError`` keep working; the CLI maps them to exit code 2.
 """
+
 from __future__ import annotations
 
 __all__ = ["LogicError", "ParseError", "PlaError"]
@@ -19,8 +20,7 @@ class ParseError(LogicError):
     wanted there and ``found`` what it got; ``str(err)`` shows the text with a caret.
     """
 
-    def __init__(self, message: str, text: str = "", position: int = 0,
-                 expected: str = "", found: str = "") -> None:
+    def __init__(self, message: str, text: str = "", position: int = 0, expected: str = "", found: str = "") -> None:
         self.text = text
         self.position = position
         self.expected = expected
@@ -34,7 +34,7 @@ class ParseError(LogicError):
             return head
         # Show a window of at most 60 characters around the error with a caret under it.
         start = max(0, self.position - 30)
-        window = self.text[start:start + 60]
+        window = self.text[start : start + 60]
         shown = "".join(c if c.isprintable() else "?" for c in window)
         caret = " " * (self.position - start) + "^"
         prefix = "..." if start > 0 else ""

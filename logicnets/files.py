@@ -1,4 +1,5 @@
-"""The project's one file writer: whole files or none, under the user's umask.
+"""The project's one file writer: whole files or none, under the user's umask; and the
+one bounded reader of user files.
 
 Both packages write through :func:`atomic_write` (``lightning_mnist`` already depends on
 ``logicnets``, so the writer lives in the package with no heavy dependencies). The data go to
@@ -11,12 +12,18 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["OutputPathError", "atomic_write"]
+from .errors import LogicError
+
+__all__ = ["MAX_READ_BYTES", "OutputPathError", "atomic_write", "read_text"]
+
+#: Largest user file read (a device such as /dev/zero would otherwise never end).
+MAX_READ_BYTES = 64 << 20
 
 
 class OutputPathError(OSError):
@@ -87,3 +94,38 @@ def _fsync_folder(folder: Path) -> None:
         pass  # some filesystems (and Windows) cannot fsync a folder; the rename still happened
     finally:
         os.close(fd)
+
+
+def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_READ_BYTES) -> str:
+    """The UTF-8 text of a user's file (``"-"`` is standard input), at most ``max_bytes``.
+
+    Every failure is a ``LogicError`` whose message starts with the path and says what is
+    wrong: missing, unreadable, too large, or not UTF-8 text.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.txt"
+    >>> _ = bad.write_bytes(b"x\\xff")
+    >>> read_text(bad, "formula file")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    logicnets.errors.LogicError: .../bad.txt: formula file is not UTF-8 text (byte 0xff at offset 1)
+    """
+    name = "<stdin>" if os.fspath(path) == "-" else os.fspath(path)
+    try:
+        if name == "<stdin>" and not hasattr(sys.stdin, "buffer"):  # replaced by a text stream
+            data = sys.stdin.read(max_bytes + 1).encode("utf-8", "surrogateescape")
+        elif name == "<stdin>":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except OSError as err:
+        raise LogicError(f"{name}: cannot read {what}: {err.strerror or err}") from None
+    if len(data) > max_bytes:
+        raise LogicError(f"{name}: {what} is larger than {max_bytes} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LogicError(
+            f"{name}: {what} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})"
+        ) from None

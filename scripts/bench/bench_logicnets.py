@@ -11,6 +11,7 @@ Part 2 times ``compile`` against the number of variables and of DNF terms, with
 and without ``minimize``, and parity through the DNF against the symmetric
 construction.  Numbers are medians of a few repeats; the machine is shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import sympy  # noqa: E402
+import sympy
 
-from logicnets import Formula, compile, verify  # noqa: E402
-from logicnets.truthtable import all_rows  # noqa: E402
+from logicnets import Formula, compile, verify
+from logicnets.rows import all_rows
 
 
 def random_dnf(rng: random.Random, n: int, terms: int, lo: int = 3, hi: int = 10) -> str:
@@ -69,7 +70,7 @@ def sympy_rows_per_second(text: str, variables, budget_s: float, seed: int = 0) 
     t0 = time.perf_counter()
     while done < 20 or time.perf_counter() - t0 < budget_s:
         row = rng.integers(0, 2, size=len(variables))
-        val = expr.xreplace({s: (sympy.true if b else sympy.false) for s, b in zip(syms, row)})
+        val = expr.xreplace({s: (sympy.true if b else sympy.false) for s, b in zip(syms, row, strict=True)})
         assert val in (sympy.true, sympy.false)
         done += 1
     return done / (time.perf_counter() - t0)
@@ -79,7 +80,7 @@ def numpy_rows_per_second(net, text: str, n: int) -> float:
     rows = all_rows(min(n, 18))
     f = Formula.parse(text, net.inputs)
     full = np.zeros((len(rows), n), dtype=np.uint8)
-    full[:, n - rows.shape[1]:] = rows
+    full[:, n - rows.shape[1] :] = rows
     t0 = time.perf_counter()
     ok = np.array_equal(net(full).astype(bool), f.evaluate(full))
     dt = time.perf_counter() - t0
@@ -94,8 +95,7 @@ def part_verify(quick: bool) -> list[dict]:
         ("20 vars, 64 full-length terms (20 literals)", 20, random_dnf(rng, 20, 64, 20, 20), "dnf"),
         ("20 vars, 1024-term DNF (8-16 literals)", 20, random_dnf(rng, 20, 1024, 8, 16), "dnf"),
         ("20 vars, nested and/or/xor formula (40 leaves)", 20, random_nested(rng, 20, 40), "dnf"),
-        ("20-bit parity, symmetric net (threshold neurons)", 20, " ^ ".join(f"x{i}" for i in range(20)),
-         "symmetric"),
+        ("20-bit parity, symmetric net (threshold neurons)", 20, " ^ ".join(f"x{i}" for i in range(20)), "symmetric"),
         ("24 vars, 64-term DNF", 24, random_dnf(rng, 24, 64), "dnf"),
     ]
     if not quick:
@@ -104,10 +104,10 @@ def part_verify(quick: bool) -> list[dict]:
     for label, n, text, method in cases:
         names = [f"x{i}" for i in range(n)]
         net = compile(text, names, method=method, max_terms=1 << 20)
-        formula = Formula.parse(text, names)          # parse once: time the checker itself
+        formula = Formula.parse(text, names)  # parse once: time the checker itself
         res = verify(net, formula)
         assert res.equivalent, label
-        secs = median_time(lambda: verify(net, formula), 3 if n <= 22 else 1)
+        secs = median_time(lambda net=net, formula=formula: verify(net, formula), 3 if n <= 22 else 1)
         rate = (1 << n) / secs
         entry = {"case": label, "n": n, "hidden": net.hidden_size, "seconds": secs, "rows_per_s": rate}
         if n == 20:
@@ -119,7 +119,7 @@ def part_verify(quick: bool) -> list[dict]:
 
 def part_compile(quick: bool) -> list[dict]:
     rng = random.Random(7)
-    compile("a & b | a & c | b & c", minimize=True, method="auto")    # import scipy before timing
+    compile("a & b | a & c | b & c", minimize=True, method="auto")  # import scipy before timing
     out = []
     ns = [8, 12, 16, 20, 24, 32] if not quick else [8, 16, 24]
     ts = [16, 64, 256, 1024] if not quick else [16, 256]
@@ -130,9 +130,14 @@ def part_compile(quick: bool) -> list[dict]:
             text = random_dnf(rng, n, t, max(2, n // 3), max(3, (2 * n) // 3))
             names = [f"x{i}" for i in range(n)]
             net = compile(text, names)
-            secs = median_time(lambda: compile(text, names), 3)
-            row = {"n": n, "terms_in": t, "hidden": net.hidden_size, "compile_s": secs,
-                   "constant": net.stats.get("method") == "constant"}
+            secs = median_time(lambda text=text, names=names: compile(text, names), 3)
+            row = {
+                "n": n,
+                "terms_in": t,
+                "hidden": net.hidden_size,
+                "compile_s": secs,
+                "constant": net.stats.get("method") == "constant",
+            }
             if n <= 12 and t <= 256:
                 t0 = time.perf_counter()
                 small = compile(text, names, minimize=True, time_limit=5)
@@ -145,7 +150,7 @@ def part_compile(quick: bool) -> list[dict]:
 
 def part_parity(quick: bool) -> list[dict]:
     out = []
-    for n in ([8, 12, 16] if quick else [8, 12, 16, 17]):
+    for n in [8, 12, 16] if quick else [8, 12, 16, 17]:
         text = " ^ ".join(f"x{i}" for i in range(n))
         t0 = time.perf_counter()
         dnf = compile(text, max_terms=1 << 20)
@@ -153,8 +158,9 @@ def part_parity(quick: bool) -> list[dict]:
         t0 = time.perf_counter()
         sym = compile(text, method="symmetric")
         t_sym = time.perf_counter() - t0
-        out.append({"n": n, "dnf_hidden": dnf.hidden_size, "dnf_s": t_dnf,
-                    "sym_hidden": sym.hidden_size, "sym_s": t_sym})
+        out.append(
+            {"n": n, "dnf_hidden": dnf.hidden_size, "dnf_s": t_dnf, "sym_hidden": sym.hidden_size, "sym_s": t_sym}
+        )
     return out
 
 
@@ -164,10 +170,16 @@ def part_sat(quick: bool) -> list[dict]:
     from sympy.logic.inference import satisfiable
 
     from logicnets import decompile
-    from logicnets.sat import have_solver
+    from logicnets.prove.sat import have_solver
+
     rng = random.Random(11)
-    cases = [("dnf", 6, 8, True), ("dnf", 12, 32, True), ("dnf", 64, 256, True),
-             ("nested", 32, 40, False), ("parity", 24, 0, False)]
+    cases = [
+        ("dnf", 6, 8, True),
+        ("dnf", 12, 32, True),
+        ("dnf", 64, 256, True),
+        ("nested", 32, 40, False),
+        ("parity", 24, 0, False),
+    ]
     if quick:
         cases = cases[:2]
     out = []
@@ -209,27 +221,32 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in part_verify(args.quick):
         sym = r.get("sympy_rows_per_s")
-        extra = (f"{sym:.3g} | {r['rows_per_s'] / sym:,.0f}x | {r['numpy_rows_per_s']:.3g}" if sym
-                 else " | | ")
-        print(f"| {r['case']} | {r['hidden']} | 2^{r['n']} | {r['seconds']:.4f} | "
-              f"{r['rows_per_s']:.3g} | {extra} |")
+        extra = f"{sym:.3g} | {r['rows_per_s'] / sym:,.0f}x | {r['numpy_rows_per_s']:.3g}" if sym else " | | "
+        print(f"| {r['case']} | {r['hidden']} | 2^{r['n']} | {r['seconds']:.4f} | {r['rows_per_s']:.3g} | {extra} |")
 
-    print("\n## compile time against variables and DNF terms (random DNFs, terms of n/3..2n/3 literals; method=dnf; minimize for n <= 12)\n")
+    print(
+        "\n## compile time against variables and DNF terms (random DNFs, terms of n/3..2n/3 literals; "
+        "method=dnf; minimize for n <= 12)\n"
+    )
     print("| vars | terms in | hidden | compile s | minimize s | hidden after minimize | proven minimal |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     for r in part_compile(args.quick):
         ms = f"{r['minimize_s']:.3f}" if "minimize_s" in r else ""
         hidden = "0 (tautology)" if r["constant"] else r["hidden"]
-        print(f"| {r['n']} | {r['terms_in']} | {hidden} | {r['compile_s']:.4f} | {ms} | "
-              f"{r.get('hidden_min', '')} | {r.get('minimal', '')} |")
+        print(
+            f"| {r['n']} | {r['terms_in']} | {hidden} | {r['compile_s']:.4f} | {ms} | "
+            f"{r.get('hidden_min', '')} | {r.get('minimal', '')} |"
+        )
 
     print("\n## Parity: DNF (2^(n-1) hidden) against the symmetric construction (n hidden)\n")
     print("| n | DNF hidden | DNF compile s | symmetric hidden | symmetric compile s |")
     print("|---:|---:|---:|---:|---:|")
     for r in part_parity(args.quick):
         print(f"| {r['n']} | {r['dnf_hidden']} | {r['dnf_s']:.3f} | {r['sym_hidden']} | {r['sym_s']:.4f} |")
-    print("\n## SAT proofs: verify(method='sat') = python-sat on a Tseitin miter; method='sympy' = sympy "
-          "DPLL on the same clauses; last column sympy satisfiable(Xor(formula, decompile(net)))\n")
+    print(
+        "\n## SAT proofs: verify(method='sat') = python-sat on a Tseitin miter; method='sympy' = sympy "
+        "DPLL on the same clauses; last column sympy satisfiable(Xor(formula, decompile(net)))\n"
+    )
     print("| case | hidden | python-sat s | sympy on Tseitin s | sympy on Xor s |")
     print("|---|---:|---:|---:|---:|")
     for r in part_sat(args.quick):

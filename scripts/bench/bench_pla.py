@@ -13,6 +13,7 @@ skipped with a message.
 
     nice -n 19 .venv/bin/python scripts/bench/bench_pla.py [--markdown docs/table.md]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,14 +22,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from logicnets.pla import read_pla  # noqa: E402
-from logicnets.placompile import compile_function, verify_function  # noqa: E402
+from logicnets.construct.placompile import compile_function  # noqa: E402
+from logicnets.files import atomic_write  # noqa: E402
+from logicnets.pla.format import read_pla  # noqa: E402
+from logicnets.prove.function_check import verify_function  # noqa: E402
 
 
 def build_espresso(src: str, build_dir: str) -> tuple[str | None, str]:
@@ -65,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pla-dir", default="/work/shared/logic-bench/pla")
     p.add_argument("--espresso-src", default="/work/shared/tools/espresso-src")
-    p.add_argument("--build-dir", default=os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "logicnets-espresso"))
+    p.add_argument(
+        "--build-dir",
+        default=os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "logicnets-espresso"),
+    )
     p.add_argument("--no-threshold", action="store_true", help="AND neurons only (one per cube)")
     p.add_argument("--markdown", help="also write the table to this file (atomically)")
     p.add_argument("files", nargs="*", help="PLA files (default: every *.pla in --pla-dir)")
@@ -75,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     binary, why = build_espresso(args.espresso_src, args.build_dir)
     if binary is None:
         print(f"ESPRESSO skipped: {why}", file=sys.stderr)
-    head = ("| PLA | in | out | logicnets hidden | its cubes | logicnets s | verify s | "
-            "ESPRESSO cubes | ESPRESSO s |")
+    head = "| PLA | in | out | logicnets hidden | its cubes | logicnets s | verify s | ESPRESSO cubes | ESPRESSO s |"
     lines = [head, "|" + "---|" * 9]
     print(head, flush=True)
     tot = {"hidden": 0, "cubes": 0, "t": 0.0, "v": 0.0, "ecubes": 0, "et": 0.0}
@@ -92,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             bad.append(path)
         ecubes, et = run_espresso(binary, path) if binary else (None, None)
         name = os.path.basename(path)
-        row = (f"| {name} | {f.n_inputs} | {f.n_outputs} | {net.hidden_size}"
-               f"{'' if check.ok else ' WRONG'} | {net.stats['cubes']} | {t1 - t0:.3f} | {t2 - t1:.3f} | "
-               + (f"{ecubes} | {et:.3f} |" if binary else "- | - |"))
+        row = (
+            f"| {name} | {f.n_inputs} | {f.n_outputs} | {net.hidden_size}"
+            f"{'' if check.ok else ' WRONG'} | {net.stats['cubes']} | {t1 - t0:.3f} | {t2 - t1:.3f} | "
+            + (f"{ecubes} | {et:.3f} |" if binary else "- | - |")
+        )
         print(row, flush=True)
         lines.append(row)
         tot["hidden"] += net.hidden_size
@@ -104,22 +109,22 @@ def main(argv: list[str] | None = None) -> int:
         if binary:
             tot["ecubes"] += ecubes
             tot["et"] += et
-    total = (f"| **total** ({len(files)}) | | | **{tot['hidden']}** | {tot['cubes']} | {tot['t']:.2f} | "
-             f"{tot['v']:.2f} | " + (f"**{tot['ecubes']}** | {tot['et']:.2f} |" if binary else "- | - |"))
+    total = (
+        f"| **total** ({len(files)}) | | | **{tot['hidden']}** | {tot['cubes']} | {tot['t']:.2f} | "
+        f"{tot['v']:.2f} | " + (f"**{tot['ecubes']}** | {tot['et']:.2f} |" if binary else "- | - |")
+    )
     print(total)
     lines.append(total)
     if binary:
-        print(f"hidden neurons / ESPRESSO cubes: {tot['hidden']}/{tot['ecubes']} = "
-              f"{tot['hidden'] / max(1, tot['ecubes']):.3f}; time ratio (compile) "
-              f"{tot['t'] / max(1e-9, tot['et']):.1f}x, with verification "
-              f"{(tot['t'] + tot['v']) / max(1e-9, tot['et']):.1f}x")
+        print(
+            f"hidden neurons / ESPRESSO cubes: {tot['hidden']}/{tot['ecubes']} = "
+            f"{tot['hidden'] / max(1, tot['ecubes']):.3f}; time ratio (compile) "
+            f"{tot['t'] / max(1e-9, tot['et']):.1f}x, with verification "
+            f"{(tot['t'] + tot['v']) / max(1e-9, tot['et']):.1f}x"
+        )
     print("all networks verified against ON and OFF sets" if not bad else f"WRONG networks: {bad}")
     if args.markdown:
-        folder = os.path.dirname(os.path.abspath(args.markdown))
-        fd, tmp = tempfile.mkstemp(prefix=".bench-", suffix=".md.tmp", dir=folder)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-        os.replace(tmp, args.markdown)
+        atomic_write(args.markdown, "\n".join(lines) + "\n")
     return 1 if bad else 0
 
 

@@ -1,4 +1,5 @@
 """Fixtures for the logicnets tests: an evaluator independent of logicnets."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,7 +14,7 @@ def _sympy_truth_table(expr, symbols) -> np.ndarray:
     evaluated row by row with sympy's own substitution: independent of logicnets."""
     out = []
     for bits in itertools.product([0, 1], repeat=len(symbols)):
-        val = expr.xreplace({s: sympy.true if b else sympy.false for s, b in zip(symbols, bits)})
+        val = expr.xreplace({s: sympy.true if b else sympy.false for s, b in zip(symbols, bits, strict=True)})
         assert val in (sympy.true, sympy.false), val
         out.append(val is sympy.true)
     return np.array(out, dtype=bool)

@@ -1,0 +1,126 @@
+"""Linearly separable (threshold) functions: one neuron instead of a DNF layer.
+
+Majority of n inputs is a single neuron but C(n, n/2) DNF terms.  Test: a
+threshold function is unate in every variable (monotone up or down), so we
+check that first; then an integer program (scipy HiGHS) finds the smallest
+integer weights w >= 1 and threshold t with w·x >= t on every minimal true
+point and w·x <= t-1 on every maximal false point of the monotone version.
+Integer weights keep the neuron exact and readable (majority: all ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import LogicError
+from ..prove.truthtable import TruthTable
+
+__all__ = ["SEPARABLE_MAX_VARS", "ThresholdFunction", "threshold_function", "unateness"]
+
+#: Most relevant variables for which separability is decided.
+SEPARABLE_MAX_VARS = 16
+
+
+@dataclass(frozen=True)
+class ThresholdFunction:
+    """``f(x) = [weights·x + bias >= 0]`` with integer weights and a half-integer bias."""
+
+    weights: np.ndarray
+    bias: float
+
+
+def unateness(table: TruthTable) -> list[int | None]:
+    """Per variable: +1 monotone increasing, -1 decreasing, 0 irrelevant, None neither.
+
+    >>> unateness(TruthTable.from_source("x & ~y | z & x"))
+    [1, -1, 1]
+    >>> unateness(TruthTable.from_source("x ^ y"))
+    [None, None]
+    """
+    arr = table.cube_array()
+    out: list[int | None] = []
+    for i in range(table.n):
+        f0, f1 = np.take(arr, 0, axis=i), np.take(arr, 1, axis=i)
+        up, down = bool(np.all(f0 <= f1)), bool(np.all(f1 <= f0))
+        out.append(0 if up and down else 1 if up else -1 if down else None)
+    return out
+
+
+def threshold_function(table: TruthTable, time_limit: float = 10.0) -> ThresholdFunction | None:
+    """One neuron computing the table, or None if it is not linearly separable.
+
+    >>> tf = threshold_function(TruthTable.from_source("a & b | a & c | b & c"))
+    >>> tf.weights.tolist(), tf.bias
+    ([1, 1, 1], -1.5)
+    >>> threshold_function(TruthTable.from_source("a ^ b")) is None
+    True
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = table.n
+    out = table.outputs
+    if not out.any():
+        return ThresholdFunction(np.zeros(n, dtype=np.int64), -0.5)
+    if out.all():
+        return ThresholdFunction(np.zeros(n, dtype=np.int64), 0.5)
+    signs = unateness(table)
+    if any(s is None for s in signs):
+        return None
+    rel = [i for i, s in enumerate(signs) if s != 0]
+    if len(rel) > SEPARABLE_MAX_VARS:
+        raise LogicError(
+            f"deciding linear separability of {len(rel)} relevant variables is beyond the limit of {SEPARABLE_MAX_VARS}"
+        )
+    arr = table.cube_array()
+    # monotone version over the relevant variables: flip decreasing ones, fix irrelevant ones at 0
+    for i, s in enumerate(signs):
+        if s == -1:
+            arr = np.flip(arr, axis=i)
+    idx = tuple(slice(None) if s != 0 else 0 for s in signs)
+    g = arr[idx]
+    m = len(rel)
+    minimal = g.copy()
+    maximal = ~g
+    for axis in range(m):
+        s1 = [slice(None)] * m
+        s1[axis] = 1
+        s0 = [slice(None)] * m
+        s0[axis] = 0
+        minimal[tuple(s1)] &= ~g[tuple(s0)]
+        maximal[tuple(s0)] &= g[tuple(s1)]
+    ones = np.argwhere(minimal).astype(float)
+    zeros = np.argwhere(maximal).astype(float)
+    # variables: w_1..w_m, t ; constraints: ones·w - t >= 0, zeros·w - t <= -1
+    A = np.vstack([np.hstack([ones, -np.ones((len(ones), 1))]), np.hstack([zeros, -np.ones((len(zeros), 1))])])
+    lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
+    ub = np.concatenate([np.full(len(ones), np.inf), np.full(len(zeros), -1.0)])
+    cost = np.concatenate([np.ones(m), [0.0]])
+    res = milp(
+        cost,
+        constraints=[LinearConstraint(A, lb, ub)],
+        integrality=np.ones(m + 1),
+        bounds=Bounds(np.concatenate([np.ones(m), [-np.inf]]), np.inf),
+        options={"time_limit": time_limit, "disp": False},
+    )
+    if res.x is None:
+        return None
+    w_m = np.round(res.x[:m]).astype(np.int64)
+    t = round(res.x[m])
+    weights = np.zeros(n, dtype=np.int64)
+    neg_total = 0
+    for j, i in enumerate(rel):
+        weights[i] = w_m[j] * signs[i]
+        if signs[i] == -1:
+            neg_total += int(w_m[j])
+    # sum_pos w x + sum_neg w (1 - x) >= t  <=>  weights·x >= t - neg_total
+    tf = ThresholdFunction(weights, float(-(t - neg_total) + 0.5))
+    z = np.zeros((2,) * m, dtype=np.int64)
+    for axis in range(m):
+        shape = [1] * m
+        shape[axis] = 2
+        z = z + w_m[axis] * np.arange(2).reshape(shape)
+    if not np.array_equal(z >= t, g):  # pragma: no cover - safety net
+        return None
+    return tf

@@ -4,19 +4,19 @@ One ``MNISTDataModule`` owns the data; each notebook experiment is a LightningMo
 YAML config in ``lightning_mnist/configs``; the Trainer owns devices, loops and logging.
 """
 
-from lightning_mnist.autoencoder import (
+from lightning_mnist.data.datamodule import InMemoryDataset, MNISTDataModule, ShardSampler
+from lightning_mnist.data.reconstructed import ReconstructedDataModule, reconstruct
+from lightning_mnist.errors import DataError, DivergenceError, ResumeError
+from lightning_mnist.models.autoencoder import (
     Autoencoder,
     AutoencoderCheckpointError,
     AutoencoderCheckpointNotFoundError,
     load_autoencoder,
 )
-from lightning_mnist.classifier import Classifier, DivergenceError
-from lightning_mnist.datamodule import InMemoryDataset, MNISTDataModule, ShardSampler
-from lightning_mnist.encoder_classifier import EncoderClassifier
-from lightning_mnist.idx import DataError
-from lightning_mnist.mlp import Layer, MLPClassifier
-from lightning_mnist.reconstructions import ReconstructedDataModule, reconstruct
-from lightning_mnist.softmax import SoftmaxRegression
+from lightning_mnist.models.classifier import Classifier
+from lightning_mnist.models.encoder_classifier import EncoderClassifier
+from lightning_mnist.models.mlp import Layer, MLPClassifier
+from lightning_mnist.models.softmax import SoftmaxRegression
 
 __all__ = [
     "Autoencoder",
@@ -31,6 +31,7 @@ __all__ = [
     "MLPClassifier",
     "MNISTDataModule",
     "ReconstructedDataModule",
+    "ResumeError",
     "ShardSampler",
     "SoftmaxRegression",
     "load_autoencoder",

@@ -26,10 +26,7 @@ import platform
 import time
 from pathlib import Path
 
-from lightning_mnist.backend import pl
 import torch
-from lightning_mnist.backend import loggers
-CSVLogger = loggers.CSVLogger
 
 from lightning_mnist import (
     Autoencoder,
@@ -38,8 +35,11 @@ from lightning_mnist import (
     ReconstructedDataModule,
     load_autoencoder,
 )
-from lightning_mnist.figures import autoencoder_grid
-from lightning_mnist.presets import seed_dropout
+from lightning_mnist.backend import loggers, pl
+from lightning_mnist.models.presets import seed_dropout
+from lightning_mnist.study.figures import autoencoder_grid
+
+CSVLogger = loggers.CSVLogger
 
 
 def main() -> None:
@@ -56,9 +56,16 @@ def main() -> None:
     results_path = args.results or args.out / "results.json"
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict = {
-        "settings": {"epochs": args.epochs, "batch_size": 128, "optimizer": "adadelta (lr 1, rho .95, eps 1e-8)",
-                     "seed": args.seed, "torch": torch.__version__, "pl": pl.__version__,
-                     "machine": platform.node(), "threads": torch.get_num_threads()},
+        "settings": {
+            "epochs": args.epochs,
+            "batch_size": 128,
+            "optimizer": "adadelta (lr 1, rho .95, eps 1e-8)",
+            "seed": args.seed,
+            "torch": torch.__version__,
+            "pl": pl.__version__,
+            "machine": platform.node(),
+            "threads": torch.get_num_threads(),
+        },
         "studies": {},
     }
 
@@ -70,9 +77,14 @@ def main() -> None:
         pl.seed_everything(args.seed)
         model = make_model()
         trainer = pl.Trainer(
-            max_epochs=args.epochs, accelerator=args.accelerator, devices=1, deterministic=True,
-            logger=CSVLogger(args.out, name=name), enable_checkpointing=False,
-            enable_progress_bar=False, enable_model_summary=False,
+            max_epochs=args.epochs,
+            accelerator=args.accelerator,
+            devices=1,
+            deterministic=True,
+            logger=CSVLogger(args.out, name=name),
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
         )
         start = time.perf_counter()
         trainer.fit(model, datamodule=datamodule)
@@ -80,8 +92,12 @@ def main() -> None:
         seconds = time.perf_counter() - start
         ckpt = args.out / f"{name}.ckpt"
         trainer.save_checkpoint(ckpt)
-        results["studies"][name] = {metric: test[metric], "seconds": round(seconds, 1), "ckpt": str(ckpt),
-                                    "device": str(trainer.strategy.root_device)}
+        results["studies"][name] = {
+            metric: test[metric],
+            "seconds": round(seconds, 1),
+            "ckpt": str(ckpt),
+            "device": str(trainer.strategy.root_device),
+        }
         print(f"{name}: {metric} = {test[metric]:.4f}  ({seconds:.0f} s)", flush=True)
         if isinstance(datamodule, ReconstructedDataModule):
             results["studies"][name]["reconstructed_on"] = str(datamodule.reconstruction_device)
@@ -89,17 +105,17 @@ def main() -> None:
         return model
 
     run("autoencoder", lambda: Autoencoder(decoder="sigmoid"), data(), "test/mse")
-    grid = autoencoder_grid(args.out / "autoencoder.ckpt", figures / "autoencoder_sigmoid.png",
-                            args.data_dir, dpi=60)
+    grid = autoencoder_grid(args.out / "autoencoder.ckpt", figures / "autoencoder_sigmoid.png", args.data_dir, dpi=60)
     results["studies"]["autoencoder"]["figure"] = str(grid)
-    run("reconstructed_dropout", seed_dropout, data(autoencoder_ckpt=str(args.out / "autoencoder.ckpt")),
-        "test/acc")
+    run("reconstructed_dropout", seed_dropout, data(autoencoder_ckpt=str(args.out / "autoencoder.ckpt")), "test/acc")
     run("autoencoder_linear", lambda: Autoencoder(decoder="linear"), data(), "test/mse")
-    grid = autoencoder_grid(args.out / "autoencoder_linear.ckpt", figures / "autoencoder_linear.png",
-                            args.data_dir, dpi=60)
+    grid = autoencoder_grid(
+        args.out / "autoencoder_linear.ckpt", figures / "autoencoder_linear.png", args.data_dir, dpi=60
+    )
     results["studies"]["autoencoder_linear"]["figure"] = str(grid)
-    classifier = run("encoder_classifier", lambda: EncoderClassifier(str(args.out / "autoencoder_linear.ckpt")),
-                     data(), "test/acc")
+    classifier = run(
+        "encoder_classifier", lambda: EncoderClassifier(str(args.out / "autoencoder_linear.ckpt")), data(), "test/acc"
+    )
     pretrained = load_autoencoder(args.out / "autoencoder_linear.ckpt").encoder.state_dict()
     results["studies"]["encoder_classifier"]["encoder_bit_identical_after_training"] = all(
         torch.equal(value.cpu(), pretrained[key]) for key, value in classifier.encoder.state_dict().items()

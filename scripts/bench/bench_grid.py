@@ -32,9 +32,10 @@ import time
 import numpy as np
 import torch
 
-from lightning_mnist import MNISTDataModule, grid
-from lightning_mnist.grid_figure import plot_grid
-from lightning_mnist.softmax import penalty_gradient
+from lightning_mnist import MNISTDataModule
+from lightning_mnist.models.softmax import penalty_gradient
+from lightning_mnist.study import grid
+from lightning_mnist.study.figures import plot_grid
 
 
 def sequential_fit_floored(x, y, l1, l2, lr=1.0, iterations=10):
@@ -65,7 +66,7 @@ def notebook_fit_f64(X_train_single, Y_train, l1coeff, l2coeff, iter_num, learn_
     """Cell 7 verbatim (``sm_single_layer_train_gd_reg``) from ``w_start = zeros`` (cell 8)."""
     w = np.zeros((X_train_single.shape[1], 10))
     X, Y = X_train_single, Y_train
-    for i in range(iter_num):
+    for _ in range(iter_num):
         prod = X @ w
         prod -= np.amax(prod, axis=1, keepdims=True)
         sm = np.exp(prod) / np.sum(np.exp(prod), axis=1, keepdims=True)
@@ -100,8 +101,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1.0)
     parser.add_argument("--chunk", type=int, default=None, help="rows per block in the batched program")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cell sample")
-    parser.add_argument("--no-diagnostic", action="store_true",
-                        help="skip the subnormal-free sequential variant")
+    parser.add_argument("--no-diagnostic", action="store_true", help="skip the subnormal-free sequential variant")
     args = parser.parse_args()
 
     dm = MNISTDataModule(batch_size=None, eval_batch_size=None)
@@ -111,12 +111,17 @@ def main() -> None:
     reg = grid.reg_coeffs()
     n1 = n2 = len(reg)
     models = n1 * n2
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; train {tuple(x_train.shape)} "
-          f"{x_train.dtype}, test {tuple(x_test.shape)}; {models} models, lr {args.lr}, "
-          f"{args.iterations} GD iterations from W = 0, bias penalised (as in cell 7)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; train {tuple(x_train.shape)} "
+        f"{x_train.dtype}, test {tuple(x_test.shape)}; {models} models, lr {args.lr}, "
+        f"{args.iterations} GD iterations from W = 0, bias penalised (as in cell 7)"
+    )
 
-    cells = [(i, j) for i in range(n1) for j in range(n2)] if args.all_sequential else \
-        sample_cells(n1, n2, args.sample, args.seed)
+    cells = (
+        [(i, j) for i in range(n1) for j in range(n2)]
+        if args.all_sequential
+        else sample_cells(n1, n2, args.sample, args.seed)
+    )
     variants = {"reference": grid.sequential_fit}
     if not args.no_diagnostic:
         variants["floored"] = sequential_fit_floored
@@ -149,25 +154,36 @@ def main() -> None:
     # 2. Sequential (second half).
     run_sequential(second)
 
-    print(f"\nbatched: {t_batched:.1f} s wall ({cpu_batched:.1f} s CPU) for all {models} models "
-          f"({t_fit:.1f} s fit + {t_batched - t_fit:.1f} s test predictions)")
-    how = "measured over all cells" if len(cells) == models else \
-        f"EXTRAPOLATED: mean of {len(cells)} timed fits x {models}"
-    labels = {"reference": "sequential, grid.sequential_fit (the library step, softmax.gradient_sums)",
-              "floored": "sequential, same step + the batched program's exp floor (no subnormals; diagnostic)"}
+    print(
+        f"\nbatched: {t_batched:.1f} s wall ({cpu_batched:.1f} s CPU) for all {models} models "
+        f"({t_fit:.1f} s fit + {t_batched - t_fit:.1f} s test predictions)"
+    )
+    how = (
+        "measured over all cells"
+        if len(cells) == models
+        else f"EXTRAPOLATED: mean of {len(cells)} timed fits x {models}"
+    )
+    labels = {
+        "reference": "sequential, grid.sequential_fit (the library step, softmax.gradient_sums)",
+        "floored": "sequential, same step + the batched program's exp floor (no subnormals; diagnostic)",
+    }
     for name in variants:
         t, c = times[name], cpus[name]
         per_fit, per_cpu = float(np.mean(list(t.values()))), float(np.mean(list(c.values())))
         halves = [float(np.mean([t[cell] for cell in part])) for part in (first, second) if part]
         zero = [t[cell] for cell in cells if cell[0] == 0]
         pen = [t[cell] for cell in cells if cell[0] > 0]
-        print(f"{labels[name]}:\n  {per_fit:.2f} s wall per model (min {min(t.values()):.2f}, max "
-              f"{max(t.values()):.2f}; l1 = 0: {np.mean(zero) if zero else float('nan'):.2f}, l1 > 0: "
-              f"{np.mean(pen) if pen else float('nan'):.2f}; before / after the batched run "
-              f"{' / '.join(f'{h:.2f}' for h in halves)}), {per_cpu:.2f} s CPU; "
-              f"{per_fit * models:.0f} s wall for {models} models ({how})")
-        print(f"  RATIO sequential / batched: {per_fit * models / t_batched:.1f}x wall-clock, "
-              f"{per_cpu * models / cpu_batched:.1f}x CPU time")
+        print(
+            f"{labels[name]}:\n  {per_fit:.2f} s wall per model (min {min(t.values()):.2f}, max "
+            f"{max(t.values()):.2f}; l1 = 0: {np.mean(zero) if zero else float('nan'):.2f}, l1 > 0: "
+            f"{np.mean(pen) if pen else float('nan'):.2f}; before / after the batched run "
+            f"{' / '.join(f'{h:.2f}' for h in halves)}), {per_cpu:.2f} s CPU; "
+            f"{per_fit * models:.0f} s wall for {models} models ({how})"
+        )
+        print(
+            f"  RATIO sequential / batched: {per_fit * models / t_batched:.1f}x wall-clock, "
+            f"{per_cpu * models / cpu_batched:.1f}x CPU time"
+        )
 
     # 3. Agreement.
     seq_pred = preds["reference"]
@@ -178,10 +194,12 @@ def main() -> None:
         acc_seq = float((seq_pred[i, j] == y_test).double().mean())
         diffs.append((n_diff, abs(acc_seq - acc[i, j]), i, j))
     max_acc_diff = max(d[1] for d in diffs)
-    print(f"agreement batched vs sequential reference over {len(cells)} cells: max |acc diff| = "
-          f"{max_acc_diff:.6f} ({'OK' if max_acc_diff <= 1e-4 else 'ABOVE'} the 1e-4 bound); cells with any "
-          f"differing test prediction: {sum(d[0] > 0 for d in diffs)}; most differing predictions in one "
-          f"cell: {max(d[0] for d in diffs)} of {len(y_test)}")
+    print(
+        f"agreement batched vs sequential reference over {len(cells)} cells: max |acc diff| = "
+        f"{max_acc_diff:.6f} ({'OK' if max_acc_diff <= 1e-4 else 'ABOVE'} the 1e-4 bound); cells with any "
+        f"differing test prediction: {sum(d[0] > 0 for d in diffs)}; most differing predictions in one "
+        f"cell: {max(d[0] for d in diffs)} of {len(y_test)}"
+    )
     if "floored" in preds:
         n_floor = sum(int((preds["floored"][c] != seq_pred[c]).sum()) for c in cells)
         print(f"  (floored vs reference sequential: {n_floor} differing test predictions in all)")
@@ -203,20 +221,25 @@ def main() -> None:
         t64 = time.perf_counter() - start
         print(f"\nfloat32 batched vs notebook float64 (cell 7 code, numpy), {len(rows)} cells, {t64:.0f} s:")
         for i, j, n_diff, acc64, acc32 in rows:
-            print(f"  l1={reg[i]:.2f} l2={reg[j]:.2f}: f64 acc {acc64:.4f}, f32 acc {acc32:.4f}, "
-                  f"differing predictions {n_diff}/{len(y_np)} = {n_diff / len(y_np):.4f}")
+            print(
+                f"  l1={reg[i]:.2f} l2={reg[j]:.2f}: f64 acc {acc64:.4f}, f32 acc {acc32:.4f}, "
+                f"differing predictions {n_diff}/{len(y_np)} = {n_diff / len(y_np):.4f}"
+            )
         worst = max(r[2] for r in rows)
-        print(f"  cells with any differing prediction: {sum(r[2] > 0 for r in rows)} of {len(rows)}; "
-              f"worst {worst / len(y_np):.4f} ({'within' if worst / len(y_np) <= 1e-4 else 'ABOVE'} 1e-4)")
+        print(
+            f"  cells with any differing prediction: {sum(r[2] > 0 for r in rows)} of {len(rows)}; "
+            f"worst {worst / len(y_np):.4f} ({'within' if worst / len(y_np) <= 1e-4 else 'ABOVE'} 1e-4)"
+        )
 
     # 5. Table, best cell, figure.
     print(f"\ntest accuracy (%), rows l1, columns l2:\n{grid.format_table(acc, reg, reg)}")
     best = np.unravel_index(np.argmax(acc), acc.shape)
     better = int((acc > acc[0, 0]).sum())
-    print(f"\nl1=l2=0: {acc[0, 0]:.4f}; best: {acc[best]:.4f} at l1={reg[best[0]]:.2f}, l2={reg[best[1]]:.2f}; "
-          f"cells strictly above l1=l2=0: {better}; worst: {acc.min():.4f}")
-    path = plot_grid(acc, reg, reg, args.out,
-                     title=f"Test accuracy, {args.iterations} GD steps, lr {args.lr:g}")
+    print(
+        f"\nl1=l2=0: {acc[0, 0]:.4f}; best: {acc[best]:.4f} at l1={reg[best[0]]:.2f}, l2={reg[best[1]]:.2f}; "
+        f"cells strictly above l1=l2=0: {better}; worst: {acc.min():.4f}"
+    )
+    path = plot_grid(acc, reg, reg, args.out, title=f"Test accuracy, {args.iterations} GD steps, lr {args.lr:g}")
     print(f"figure: {path}")
 
 

@@ -28,8 +28,8 @@ import torch.nn.functional as F
 
 from lightning_mnist import MNISTDataModule
 from lightning_mnist.backend import Callback
-from lightning_mnist.cli import build_cli
-from lightning_mnist.mlp import Layer, dense_stack, keras_dense
+from lightning_mnist.models.mlp import Layer, dense_stack, keras_dense
+from lightning_mnist.trainer_cli import build_cli
 
 
 class EpochTimer(Callback):
@@ -49,11 +49,22 @@ SIDES = {"shipped": [], "textbook": ["--data.steps_per_execution", "1"]}
 def lightning_epoch(run_dir: str, side: str) -> float:
     """Build everything through the CLI, as a user's run does, and time one epoch."""
     timer = EpochTimer()
-    cli = build_cli([
-        "--config", "seed_mlp", "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "0",
-        "--trainer.num_sanity_val_steps", "0", "--trainer.logger.init_args.save_dir", run_dir,
-        *SIDES[side],
-    ], run=False)
+    cli = build_cli(
+        [
+            "--config",
+            "seed_mlp",
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.limit_val_batches",
+            "0",
+            "--trainer.num_sanity_val_steps",
+            "0",
+            "--trainer.logger.init_args.save_dir",
+            run_dir,
+            *SIDES[side],
+        ],
+        run=False,
+    )
     cli.trainer.callbacks.append(timer)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     expected = 64 if side == "shipped" else 1
@@ -116,8 +127,10 @@ def main() -> None:
         print(line, flush=True)
     for side, target in (("shipped", 1.10), ("textbook", 1.30)):
         within = sum(r <= target for r in ratios[side])
-        print(f"  {side:8s}: Lightning / plain {', '.join(f'{r:.3f}' for r in ratios[side])}; "
-              f"{within} of {args.runs} runs <= {target:.2f}x")
+        print(
+            f"  {side:8s}: Lightning / plain {', '.join(f'{r:.3f}' for r in ratios[side])}; "
+            f"{within} of {args.runs} runs <= {target:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ import argparse
 import time
 
 import numpy as np
-from lightning_mnist.backend import pl
 
 from lightning_mnist import MNISTDataModule, SoftmaxRegression
+from lightning_mnist.backend import pl
 
 
 def notebook_fit(X_train, Y_train, X_test, y_test, iterations: int) -> tuple[float, float]:
@@ -37,9 +37,15 @@ def notebook_fit(X_train, Y_train, X_test, y_test, iterations: int) -> tuple[flo
 def lightning_fit(dm: MNISTDataModule, iterations: int) -> tuple[float, float]:
     model = SoftmaxRegression(lr=1.0)
     trainer = pl.Trainer(
-        max_epochs=iterations, accelerator="cpu", devices=1, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        limit_val_batches=0, num_sanity_val_steps=0,
+        max_epochs=iterations,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
     )
     start = time.perf_counter()
     trainer.fit(model, datamodule=dm)

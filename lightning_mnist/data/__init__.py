@@ -1,0 +1,3 @@
+"""Data: IDX files (``idx``), their download (``download``), the datasets this package knows
+(``datasets``), the ``MNISTDataModule`` (``datamodule``) and the cell-22 DataModule of
+autoencoder reconstructions (``reconstructed``)."""

@@ -1,0 +1,22 @@
+"""The errors a user can cause, each meaning "fix your input", and none a traceback.
+
+The CLI prints them as one line and exits 2 (``DivergenceError``: 1, the run itself failed).
+They live below every other module so that data, models and the CLI can all raise and catch
+them without importing one another.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DataError", "DivergenceError", "ResumeError"]
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt or not what it claims to be."""
+
+
+class DivergenceError(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+class ResumeError(ValueError):
+    """A checkpoint cannot be resumed the way this run would train."""

@@ -1,0 +1,31 @@
+"""The notebook's MLPs by name (cells 11-18), as functions of their sweep variable.
+
+Each returns an ordinary ``MLPClassifier``; configs name them as ``class_path`` so a sweep
+member is one flag: ``--model.init_args.depth 3``. ``CELL18_LAYERS`` is the one statement of
+cell 18's hidden layers, which cells 22 and 34 reuse.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lightning_mnist.models.mlp import Layer, MLPClassifier
+
+CELL18_LAYERS = (Layer(512, "relu", 0.2), Layer(512, "relu"), Layer(512, "tanh", 0.1))
+
+
+def width_member(width: int = 512) -> MLPClassifier:
+    """Cells 12-13: one hidden relu layer of ``width`` units (2^1 ... 2^11), SGD."""
+    return MLPClassifier([Layer(width, "relu")], optimizer="sgd")
+
+
+def depth_member(depth: int = 1, optimizer: Literal["sgd", "rmsprop"] = "sgd") -> MLPClassifier:
+    """Cells 14-17: ``depth`` hidden relu layers of 512 (1 ... 10), SGD or RMSprop."""
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    return MLPClassifier([Layer(512, "relu") for _ in range(depth)], optimizer=optimizer)
+
+
+def seed_dropout() -> MLPClassifier:
+    """Cell 18: 512 relu, dropout .2, 512 relu, 512 tanh, dropout .1; Adadelta."""
+    return MLPClassifier(list(CELL18_LAYERS), optimizer="adadelta")

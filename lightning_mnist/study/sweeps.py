@@ -1,0 +1,223 @@
+"""Sweeps: many ordinary config runs, one result file each, gathered by ``collect``.
+
+A sweep point is a shipped config plus a few CLI overrides and a seed, run through the same
+``MNISTCLI`` a user runs by hand. Its result goes to ``<out>/points/<sweep>/<key>.json``
+(written atomically), so a sweep can run in one process, as one point per cluster array job
+(``lightning-mnist sweep width --index $SLURM_ARRAY_TASK_ID``), or be resumed: points whose
+file exists are skipped.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from lightning_mnist.trainer_cli import build_cli
+from logicnets.files import atomic_write
+
+BASE_SEED = 1337  # the notebook's np.random.seed(1337)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much of the notebook to run: ``notebook`` is its exact settings."""
+
+    name: str
+    epochs: int  # for every Keras model (the notebook: 50)
+    seeds: int  # runs per sweep point
+    widths: tuple[int, ...] = tuple(2**k for k in range(1, 12))
+    depths: tuple[int, ...] = tuple(range(1, 11))
+    limit_train_batches: float | int = 1.0  # a fraction of each training epoch, or a count
+    data_dir: str | None = None  # None: the DataModule's default (the vendored MNIST)
+    verify_checksums: bool = True
+
+    def data_kwargs(self) -> dict:
+        return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
+
+    def data_args(self) -> list[str]:
+        args = ["--data.verify_checksums", str(self.verify_checksums).lower()]
+        return args + (["--data.data_dir", self.data_dir] if self.data_dir else [])
+
+
+PROFILES = {
+    # Every experiment, 5 epochs, 2 seeds: about 15 minutes on 2 CPU cores.
+    "quick": Profile("quick", epochs=5, seeds=2),
+    "notebook": Profile("notebook", epochs=50, seeds=3),
+    # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
+    "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    sweep: str
+    key: str  # unique within the sweep, also the result's file name
+    config: str  # a shipped config name or a path
+    overrides: tuple[str, ...]
+    seed: int
+    x: float | None = None  # the sweep variable, for plots
+    epochs: int | None = None  # None: the profile's epochs
+    checkpoint: bool = False  # keep the config's checkpointing (for runs that others load)
+
+    def result_path(self, out: Path) -> Path:
+        return out / "points" / self.sweep / f"{self.key}.json"
+
+
+def _member(sweep: str, config: str, var: str | None, values, profile: Profile, arg: str | None) -> list[Point]:
+    points = []
+    for value in values:
+        for s in range(profile.seeds):
+            over = (arg, str(value)) if arg else ()
+            key = f"{var}={value}-seed={BASE_SEED + s}" if var else f"seed={BASE_SEED + s}"
+            points.append(Point(sweep, key, config, over, BASE_SEED + s, value))
+    return points
+
+
+def _autoencoder_points(profile: Profile) -> list[Point]:
+    """Cells 19-22 and 33-34 in dependency order; "{out}" is the result directory."""
+    ckpts = ("--trainer.callbacks.dirpath", "{out}/checkpoints")
+    return [
+        Point("autoencoders", "autoencoder", "autoencoder", ckpts, BASE_SEED, checkpoint=True),
+        Point("autoencoders", "autoencoder_linear", "autoencoder_linear", ckpts, BASE_SEED, checkpoint=True),
+        Point(
+            "autoencoders",
+            "reconstructed_dropout",
+            "reconstructed_dropout",
+            ("--data.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder.ckpt"),
+            BASE_SEED,
+        ),
+        Point(
+            "autoencoders",
+            "encoder_classifier",
+            "encoder_classifier",
+            ("--model.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder_linear.ckpt"),
+            BASE_SEED,
+        ),
+    ]
+
+
+SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
+    # Gradient descent from W = 0 is deterministic: one run; 100 GD iterations in every profile.
+    "softmax_gd": lambda p: [Point("softmax_gd", "gd", "softmax_gd", (), BASE_SEED, None, epochs=100)],
+    "seed_mlp": lambda p: _member("seed_mlp", "seed_mlp", None, [None], p, None),
+    "width": lambda p: _member("width", "width", "width", p.widths, p, "--model.init_args.width"),
+    "depth_sgd": lambda p: _member("depth_sgd", "depth_sgd", "depth", p.depths, p, "--model.init_args.depth"),
+    "depth_rmsprop": lambda p: _member(
+        "depth_rmsprop", "depth_rmsprop", "depth", p.depths, p, "--model.init_args.depth"
+    ),
+    "seed_dropout": lambda p: _member("seed_dropout", "seed_dropout", None, [None], p, None),
+    "autoencoders": _autoencoder_points,
+}
+
+
+def sweep_points(name: str, profile: Profile) -> list[Point]:
+    if name not in SWEEPS:
+        raise ValueError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
+    return SWEEPS[name](profile)
+
+
+def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1) -> dict:
+    """Train and test one point through the CLI machinery; write and return its result."""
+    args = [
+        "--config",
+        point.config,
+        *(arg.replace("{out}", str(out)) for arg in point.overrides),
+        "--seed_everything",
+        str(point.seed),
+        "--trainer.max_epochs",
+        str(point.epochs or profile.epochs),
+        "--trainer.limit_train_batches",
+        str(profile.limit_train_batches),
+        # A count of batches means minibatches, not groups of steps_per_execution of them.
+        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
+        *profile.data_args(),
+        *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
+        "--trainer.enable_model_summary",
+        "false",
+        "--trainer.logger.init_args.save_dir",
+        str(out / "runs"),
+        "--trainer.logger.init_args.name",
+        f"{point.sweep}/{point.key}",
+        "--trainer.logger.init_args.version",
+        "0",
+        "--trainer.callbacks+=TQDMProgressBar",
+        "--trainer.callbacks.process_position",
+        str(progress_position),
+        "--trainer.callbacks.refresh_rate",
+        "1",  # a step is 64 minibatches (steps_per_execution)
+        "--trainer.callbacks.leave",
+        "false",
+    ]
+    cli = build_cli(args, run=False)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    train_seconds = time.perf_counter() - start
+    (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
+    result = {
+        **asdict(point),
+        "profile": profile.name,
+        "epochs": point.epochs or profile.epochs,
+        "test": {k: float(v) for k, v in test.items()},
+        "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
+        "train_seconds": train_seconds,
+    }
+    if cli.trainer.is_global_zero:
+        write_json(point.result_path(out), result)
+    del cli
+    gc.collect()  # a sweep runs many points in one process: free each run's tensors now
+    return result
+
+
+def run_sweep(
+    name: str, profile: Profile, out: Path, index: int | None = None, on_point: Callable[[Point], None] | None = None
+) -> list[dict]:
+    """Run every point of ``name`` (or only point ``index``), skipping those already done."""
+    points = sweep_points(name, profile)
+    if index is not None:
+        if not 0 <= index < len(points):
+            raise ValueError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
+        points = [points[index]]
+    results = []
+    for point in points:
+        if on_point:
+            on_point(point)
+        path = point.result_path(out)
+        results.append(json.loads(path.read_text()) if path.exists() else run_point(point, profile, out))
+    return results
+
+
+def collect(name: str, out: Path) -> list[dict]:
+    """Mean, standard deviation and count of test accuracy (and time) per sweep value."""
+    files = sorted((out / "points" / name).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no results for sweep {name!r} in {out / 'points' / name}; run it first")
+    groups: dict = {}
+    for f in files:
+        r = json.loads(f.read_text())
+        groups.setdefault(r["x"], []).append(r)
+    rows = []
+    for x, runs in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        accs = [r["test_acc"] for r in runs]
+        secs = [r["train_seconds"] for r in runs]
+        rows.append(
+            {
+                "x": x,
+                "n": len(runs),
+                "epochs": runs[0]["epochs"],
+                "acc_mean": statistics.fmean(accs),
+                "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                "seconds_mean": statistics.fmean(secs),
+            }
+        )
+    write_json(out / "results" / f"{name}.json", rows)
+    return rows
+
+
+def write_json(path: Path, data) -> None:
+    """Write ``data`` as JSON, atomically (never half a file)."""
+    atomic_write(path, json.dumps(data, indent=1))

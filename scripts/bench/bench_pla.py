@@ -23,9 +23,12 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
+# The MCNC PLAs and the ESPRESSO sources sit in ../shared beside the checkout.
+SHARED = Path(ROOT).parent / "shared"
 
 from logicnets.construct.placompile import compile_function  # noqa: E402
 from logicnets.files import atomic_write  # noqa: E402
@@ -65,8 +68,8 @@ def run_espresso(binary: str, path: str) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pla-dir", default="/work/shared/logic-bench/pla")
-    p.add_argument("--espresso-src", default="/work/shared/tools/espresso-src")
+    p.add_argument("--pla-dir", default=str(SHARED / "logic-bench" / "pla"))
+    p.add_argument("--espresso-src", default=str(SHARED / "tools" / "espresso-src"))
     p.add_argument(
         "--build-dir",
         default=os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "logicnets-espresso"),

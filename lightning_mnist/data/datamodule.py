@@ -23,7 +23,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from lightning_mnist.backend import LightningDataModule
-from lightning_mnist.data.datasets import default_data_dir, ensure_files, get_spec, load_split
+from lightning_mnist.data.datasets import check_data_dir, default_data_dir, ensure_files, get_spec, load_split
+from lightning_mnist.data.download import download_options
+from lightning_mnist.errors import DataError
 
 
 class InMemoryDataset(Dataset):
@@ -109,6 +111,19 @@ class MNISTDataModule(LightningDataModule):
         download: fetch missing files from the public mirrors.
         verify_checksums: check each file's content md5 against the canonical one. Turn
             off only for MNIST-format data of your own; structure is always checked.
+        mirrors: URLs (``http://``, ``https://``, ``file://``) of folders holding the
+            ``.gz`` files, tried in order. Default: ``$LIGHTNING_MNIST_MIRRORS`` (URLs
+            separated by commas or spaces) if set, else the data set's public mirrors.
+        timeout: seconds a download may wait to connect or for more bytes before it moves
+            on to the next mirror (what arrived is kept for a resume). Default:
+            ``$LIGHTNING_MNIST_TIMEOUT``, else 30.
+        deadline: seconds one file may take from one mirror (a mirror that trickles).
+            Default: ``$LIGHTNING_MNIST_DEADLINE``, else 900.
+
+    Concurrent downloads into one ``data_dir`` (several jobs or DDP ranks) are safe: each
+    file is fetched by one process under a lock, the others then find it verified.
+    Invalid arguments raise ``DataError`` (a ``ValueError``) in the constructor; ``setup``
+    refuses a split with no images and a ``val_size`` that leaves no training data.
     """
 
     num_classes = 10
@@ -125,23 +140,35 @@ class MNISTDataModule(LightningDataModule):
         steps_per_execution: int = 1,
         download: bool = True,
         verify_checksums: bool = True,
+        mirrors: list[str] | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> None:
         super().__init__()
         self.spec = get_spec(dataset)
         for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
             if value is not None and not _positive_int(value):
-                raise ValueError(f"{name} must be a positive integer or None (full batch), got {value!r}")
+                raise DataError(f"{name} must be a positive integer or None (full batch), got {value!r}")
         if not _positive_int(steps_per_execution):
-            raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}")
+            raise DataError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}")
         if steps_per_execution > 1 and batch_size is None:
-            raise ValueError(
+            raise DataError(
                 "steps_per_execution > 1 groups minibatches, but batch_size is None (full batch, one "
                 "step per epoch): set a batch_size, or leave steps_per_execution at 1"
             )
-        if val_size < 0:
-            raise ValueError(f"val_size must be >= 0 (0 validates on the test set), got {val_size}")
+        if not (
+            _positive_int(val_size) or (isinstance(val_size, int) and not isinstance(val_size, bool) and val_size == 0)
+        ):
+            raise DataError(
+                f"val_size must be >= 0 (0 validates on the test set, N > 0 holds out N training "
+                f"images), got {val_size!r}"
+            )
+        if data_dir is not None and not isinstance(data_dir, (str, Path)):
+            raise DataError(f"data_dir must be a path, got {data_dir!r}")
+        self.mirrors, self.timeout, self.deadline = download_options(mirrors, timeout, deadline)
         self.save_hyperparameters()
         self.data_dir = Path(data_dir) if data_dir else default_data_dir(self.spec)
+        check_data_dir(self.data_dir)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
         self.verify_checksums, self.steps_per_execution = verify_checksums, steps_per_execution
@@ -152,20 +179,27 @@ class MNISTDataModule(LightningDataModule):
         return (784,) if self.flatten else (1, 28, 28)
 
     def prepare_data(self) -> None:
-        ensure_files(self.spec, self.data_dir, self.download)
+        self._ensure_files()
+
+    def _ensure_files(self) -> None:
+        ensure_files(self.spec, self.data_dir, self.download, self.mirrors, self.timeout, self.deadline)
 
     def setup(self, stage: str | None = None) -> None:
         if self.test_set is not None:
             return
-        ensure_files(self.spec, self.data_dir, self.download)  # no-op when prepare_data ran
+        self._ensure_files()  # no-op when prepare_data ran
         train = self._tensors("train")
-        self.test_set = InMemoryDataset(*self._tensors("test"))
+        test = self._tensors("test")
+        n = len(train[1])
+        if self.val_size >= n:
+            raise DataError(
+                f"val_size={self.val_size} leaves no training data (the training split in {self.data_dir} "
+                f"has {n} images); choose a val_size below {n}, or 0 to validate on the test set"
+            )
+        self.test_set = InMemoryDataset(*test)
         if self.val_size == 0:
             self.train_set, self.val_set = InMemoryDataset(*train), self.test_set
             return
-        n = len(train[1])
-        if self.val_size >= n:
-            raise ValueError(f"val_size={self.val_size} leaves no training data (the split has {n})")
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
         val_idx, train_idx = order[: self.val_size].sort().values, order[self.val_size :].sort().values
         self.train_set = InMemoryDataset(train[0][train_idx], train[1][train_idx])
@@ -173,6 +207,11 @@ class MNISTDataModule(LightningDataModule):
 
     def _tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         images, labels = load_split(self.spec, self.data_dir, split, self.verify_checksums)
+        if len(labels) == 0:
+            raise DataError(
+                f"{self.spec.name}: the {split} split in {self.data_dir} has no images; "
+                "there is nothing to train or evaluate on. Put non-empty IDX files there."
+            )
         x = torch.from_numpy(images.astype(np.float32)) / 255  # the notebook's X /= 255
         return x.reshape(len(x), *self.dims), torch.from_numpy(labels.astype(np.int64))
 

@@ -7,21 +7,29 @@ accepted), the mirrors to download from, and where a local copy may already lie.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lightning_mnist.data.download import fetch
-from lightning_mnist.data.idx import check_labels, md5, parse_idx, read_bytes
+from lightning_mnist.data.download import download_options, fetch
+from lightning_mnist.data.idx import check_labels, md5, parse_idx, read_idx_bytes
 from lightning_mnist.errors import DataError
 
 SPLITS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+IMAGE_SHAPE, LABEL_SHAPE = (-1, 28, 28), (-1,)
+
+
+def file_shape(stem: str) -> tuple[int, ...]:
+    """The IDX shape a file must have: images ``(N, 28, 28)``, labels ``(N,)``."""
+    return IMAGE_SHAPE if "images" in stem else LABEL_SHAPE
 
 
 @dataclass(frozen=True)
@@ -95,17 +103,73 @@ def find_file(data_dir: Path, stem: str) -> Path | None:
     return None
 
 
-def ensure_files(spec: DatasetSpec, data_dir: Path, download: bool = True) -> None:
-    """Make sure all four files are in ``data_dir``, downloading the missing ones."""
+def check_data_dir(data_dir: Path) -> None:
+    """Refuse a ``data_dir`` that is not, and cannot become, a readable folder (DataError).
+
+    A missing folder is fine (downloads create it) as long as its nearest existing ancestor
+    is a folder.
+    """
+    fix = "pass data_dir=... naming a folder (it is created when missing)"
+    try:
+        mode = os.stat(data_dir).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(data_dir):
+            raise DataError(f"data_dir {data_dir} is a broken symbolic link; fix the link or {fix}.") from None
+        parent = data_dir.parent
+        if parent != data_dir:
+            check_data_dir(parent)
+        return
+    except OSError as err:
+        what = {
+            errno.ELOOP: "is a symbolic link loop",
+            errno.ENOTDIR: "lies below a regular file, not a folder",
+            errno.EACCES: "cannot be reached (permission denied)",
+        }.get(err.errno, f"cannot be accessed ({err.strerror or err})")
+        raise DataError(f"data_dir {data_dir} {what}; {fix}.") from None
+    if not stat.S_ISDIR(mode):
+        kind = "a regular file" if stat.S_ISREG(mode) else "not a folder"
+        raise DataError(f"data_dir {data_dir} is {kind}; {fix}.")
+    try:
+        with os.scandir(data_dir) as entries:
+            next(entries, None)
+    except OSError as err:
+        raise DataError(
+            f"data_dir {data_dir} cannot be read ({err.strerror or err}); fix its permissions or {fix}."
+        ) from None
+
+
+def ensure_files(
+    spec: DatasetSpec,
+    data_dir: Path,
+    download: bool = True,
+    mirrors: tuple[str, ...] | list[str] | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
+) -> None:
+    """Make sure all four files are in ``data_dir``, downloading the missing ones.
+
+    ``mirrors`` (default: the data set's own), ``timeout`` and ``deadline``: see
+    ``download.download_options`` (they fall back to the environment, then the defaults).
+    """
+    check_data_dir(data_dir)
     missing = [stem for stem in spec.md5s if find_file(data_dir, stem) is None]
     if not missing:
         return
     if not download:
         raise DataError(_missing_message(spec, data_dir, missing, "downloads are disabled"))
+    mirrors, timeout, deadline = download_options(mirrors, timeout, deadline)
     errors = []
     for stem in missing:
         try:
-            fetch(spec.mirrors, stem + ".gz", data_dir, spec.md5s[stem])
+            fetch(
+                mirrors or spec.mirrors,
+                stem + ".gz",
+                data_dir,
+                spec.md5s[stem],
+                timeout=timeout,
+                deadline=deadline,
+                shape=file_shape(stem),
+            )
         except DataError as err:
             errors.append(str(err))
     if errors:
@@ -130,8 +194,8 @@ def load_split(
     the canonical files: for MNIST-format data of your own, or small synthetic sets.
     """
     images_stem, labels_stem = SPLITS[split]
-    images = _load(spec, data_dir, images_stem, (-1, 28, 28), verify_checksums)
-    labels = _load(spec, data_dir, labels_stem, (-1,), verify_checksums)
+    images = _load(spec, data_dir, images_stem, IMAGE_SHAPE, verify_checksums)
+    labels = _load(spec, data_dir, labels_stem, LABEL_SHAPE, verify_checksums)
     labels_path = str(find_file(data_dir, labels_stem))
     check_labels(labels, labels_path)
     if len(images) != len(labels):
@@ -155,7 +219,7 @@ def _load(spec: DatasetSpec, data_dir: Path, stem: str, shape: tuple[int, ...], 
 def _load_cached(path: Path, _stat: tuple, want_md5: str | None, shape) -> np.ndarray:
     # Cached per (path, inode, mtime, size): a sweep of many runs in one process reads each
     # file once, and a replaced file is read again.
-    content = read_bytes(path)
+    content = read_idx_bytes(path, shape)  # bounded by the header: no gzip bomb
     array = parse_idx(content, str(path), shape)  # structure first: clearer errors
     if want_md5 is None:
         return array

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import zlib
 from pathlib import Path
 
@@ -18,6 +19,9 @@ import numpy as np
 from lightning_mnist.errors import DataError
 
 UBYTE = 0x08
+# The most items one IDX file may declare (EMNIST's largest split has 698k): a header that
+# claims more is refused before anything is allocated or decompressed (a gzip bomb).
+MAX_ITEMS = 1 << 20
 
 
 def read_bytes(path: Path, gz: bool | None = None) -> bytes:
@@ -28,6 +32,36 @@ def read_bytes(path: Path, gz: bool | None = None) -> bytes:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as err:  # gzip raises all three on damage
+        raise DataError(
+            f"{path}: cannot be read ({err}); the file is damaged or truncated. "
+            "Delete it and run again to fetch a fresh copy."
+        ) from err
+
+
+def read_idx_bytes(
+    path: Path, shape: tuple[int, ...] | None = None, max_items: int = MAX_ITEMS, gz: bool | None = None
+) -> bytes:
+    """The uncompressed content of the IDX file ``path``, decompressing no more than it declares.
+
+    The header is read first and its dimensions checked against ``shape`` (as in
+    :func:`parse_idx`) and ``max_items``; then at most the declared size plus one byte is
+    read, so a small gzip whose header claims 2**31 images is refused without inflating it.
+    Content that is not IDX at all is returned short, for :func:`parse_idx` to name the fault.
+    ``gz``: gzip-compressed (default: when the name ends in .gz).
+    """
+    gz = path.suffix == ".gz" if gz is None else gz
+    try:
+        with gzip.open(path, "rb") if gz else open(path, "rb") as f:
+            head = f.read(4)
+            bad_ndim = len(head) == 4 and shape is not None and head[3] != len(shape)
+            if len(head) < 4 or head[:2] != b"\0\0" or head[2] != UBYTE or bad_ndim:
+                return head
+            head += f.read(4 * head[3])
+            if len(head) < 4 + 4 * head[3]:
+                return head
+            dims = _check_header(head, str(path), shape, max_items)
+            return head + f.read(math.prod(dims) + 1)
+    except (OSError, EOFError, zlib.error) as err:
         raise DataError(
             f"{path}: cannot be read ({err}); the file is damaged or truncated. "
             "Delete it and run again to fetch a fresh copy."
@@ -63,10 +97,7 @@ def parse_idx(content: bytes, name: str, shape: tuple[int, ...]) -> np.ndarray:
     header = 4 + 4 * ndim
     if len(content) < header:
         raise DataError(f"{name}: truncated inside its header ({len(content)} bytes).")
-    dims = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    for got, want in zip(dims, shape, strict=True):
-        if want != -1 and got != want:
-            raise DataError(f"{name}: dimensions {dims}, expected {_fmt(shape)}.")
+    dims = _check_header(content, name, shape)
     size = int(np.prod(dims))
     if len(content) - header != size:
         raise DataError(
@@ -74,6 +105,28 @@ def parse_idx(content: bytes, name: str, shape: tuple[int, ...]) -> np.ndarray:
             f"the file has {len(content) - header}; it is truncated or padded."
         )
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _check_header(
+    content: bytes, name: str, shape: tuple[int, ...] | None, max_items: int | None = None
+) -> tuple[int, ...]:
+    """The dimensions in ``content``'s (complete) header, checked against ``shape`` and ``max_items``."""
+    ndim = content[3]
+    dims = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    for got, want in zip(dims, shape if shape is not None else dims, strict=True):
+        if want != -1 and got != want:
+            raise DataError(f"{name}: dimensions {dims}, expected {_fmt(shape)}.")
+    if max_items is not None and dims and dims[0] > max_items:
+        raise DataError(
+            f"{name}: header claims {dims[0]} items (dimensions {dims}), more than the {max_items} "
+            "any MNIST-style file has; refusing to decompress it. The file is corrupt or not a data set."
+        )
+    if max_items is not None and math.prod(dims) > max_items * 28 * 28:
+        raise DataError(
+            f"{name}: header claims dimensions {dims}, {math.prod(dims)} bytes, more than "
+            "any MNIST-style file has; refusing to decompress it. The file is corrupt or not a data set."
+        )
+    return dims
 
 
 def check_labels(labels: np.ndarray, name: str, num_classes: int = 10) -> None:

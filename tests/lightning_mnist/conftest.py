@@ -169,7 +169,11 @@ class MirrorServer:
     ``"norange"`` (ignores Range, always 200 + whole file), ``"cut"`` (announces the whole
     length but sends only ``cut_at`` bytes, then drops the connection), ``"corrupt"``
     (flips bytes in the middle of the file), ``"wrong"`` (``wrong_files[name]`` instead:
-    valid but different content), ``"404"``.
+    valid but different content), ``"404"``, ``"stall"`` (sends ``cut_at`` bytes, then
+    nothing for ``stall_s`` seconds or until the server closes, then drops the connection).
+    ``mirror_files[mirror][name]`` serves other bytes on one mirror (say, another gzip of
+    the same content); ``paces[mirror] = (nbytes, seconds)`` sends the body ``nbytes`` at a
+    time with a pause after each (a slow or trickling mirror).
     """
 
     def __init__(self) -> None:
@@ -177,6 +181,10 @@ class MirrorServer:
         self.wrong_files: dict[str, bytes] = {}
         self.modes: dict[str, str] = {}
         self.cut_at = 100
+        self.mirror_files: dict[str, dict[str, bytes]] = {}
+        self.paces: dict[str, tuple[int, float]] = {}
+        self.stall_s = 30.0
+        self.closing = threading.Event()
         self.requests: list[tuple[str, str, str | None]] = []  # (mirror, name, Range header)
         server = self
 
@@ -186,7 +194,7 @@ class MirrorServer:
                 rng = self.headers.get("Range")
                 server.requests.append((mirror, name, rng))
                 mode = server.modes.get(mirror, "ok")
-                data = server.files.get(name)
+                data = server.mirror_files.get(mirror, {}).get(name, server.files.get(name))
                 if mode == "404" or data is None:
                     self.send_error(404)
                     return
@@ -196,7 +204,7 @@ class MirrorServer:
                     mid = len(data) // 2
                     data = data[:mid] + bytes(b ^ 0xFF for b in data[mid : mid + 16]) + data[mid + 16 :]
                 start = 0
-                if rng and mode in ("ok", "cut"):
+                if rng and mode in ("ok", "cut", "stall"):
                     assert rng.startswith("bytes=") and rng.endswith("-"), rng
                     start = int(rng[len("bytes=") : -1])
                     if start >= len(data):
@@ -211,11 +219,20 @@ class MirrorServer:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if mode == "cut":
+                if mode in ("cut", "stall"):
                     body = body[: server.cut_at]
-                self.wfile.write(body)
-                self.wfile.flush()
                 self.close_connection = True
+                try:
+                    nbytes, pause = server.paces.get(mirror, (len(body) or 1, 0.0))
+                    for i in range(0, len(body), nbytes):
+                        self.wfile.write(body[i : i + nbytes])
+                        self.wfile.flush()
+                        if pause and server.closing.wait(pause):
+                            return
+                    if mode == "stall":
+                        server.closing.wait(server.stall_s)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up
+                    pass
 
             def log_message(self, *args) -> None:
                 pass
@@ -231,6 +248,7 @@ class MirrorServer:
         return [r for m, _, r in self.requests if mirror is None or m == mirror]
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -7,6 +7,12 @@ notebook and its report), ``sweep NAME [--index I]`` (points of one sweep) and `
 NAME`` (gather a sweep). Configs may be named by path or by their file name in
 ``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints under
 ``runs/<name>/version_<k>/``.
+
+Faults end in one line on stderr: ``lightning-mnist: error: ...`` and exit 2 for what the user
+is to fix (data, a ``--ckpt_path`` that is a URL, broken, another model's or a missing
+``last``; a bad argument; an unwritable output), 1 for a diverging run. SIGTERM exits 143:
+``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` (resume with ``--ckpt_path``),
+``reproduce`` / ``sweep`` keep their finished points.
 """
 
 from __future__ import annotations

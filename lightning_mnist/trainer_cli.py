@@ -10,11 +10,11 @@ from types import MethodType
 
 import torch
 
-from lightning_mnist.backend import ROOT, LightningModule, callbacks, plugins
+from lightning_mnist.backend import ROOT, LightningModule, callbacks, loggers, plugins
 from lightning_mnist.backend import cli as lightning_cli
 from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check_class, check_state, read_checkpoint
 from lightning_mnist.data.datamodule import MNISTDataModule
-from logicnets.files import atomic_write
+from logicnets.files import OutputPathError, atomic_write
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 # Read before any --config: what every notebook experiment shares. Each shipped config holds
@@ -95,7 +95,11 @@ class MNISTCLI(lightning_cli.LightningCLI):
         own = [] if own is None else list(own) if isinstance(own, (list, tuple)) else [own]
         if not any(isinstance(p, plugins.CheckpointIO) for p in own):
             trainer["plugins"] = [*own, AtomicCheckpointIO()]
-        return super().instantiate_trainer(**kwargs)
+        built = super().instantiate_trainer(**kwargs)
+        for logger in built.loggers:
+            if isinstance(logger, loggers.CSVLogger):
+                name_failed_writes(logger)
+        return built
 
     def _parse_ckpt_path(self) -> None:
         """Check ``--ckpt_path`` before Lightning reads it: LightningCLI loads its hyperparameters
@@ -149,6 +153,23 @@ class MNISTCLI(lightning_cli.LightningCLI):
         for key, label in (("test/acc", "test accuracy"), ("test/mse", "test MSE")):
             if key in metrics:
                 print(f"{label}: {float(metrics[key]):.4f}  (run directory: {log_dir})")
+
+
+def name_failed_writes(logger) -> None:
+    """Make a failed write of a CSVLogger's metrics.csv (a full disk) an ``OutputPathError``
+    naming the file: Lightning's writer raises a bare OSError that names nothing."""
+    save = logger.save
+
+    def checked_save() -> None:
+        try:
+            save()
+        except OutputPathError:
+            raise
+        except OSError as err:
+            path = getattr(logger.experiment, "metrics_file_path", None) or logger.log_dir
+            raise OutputPathError(f"cannot write {path}: {err.strerror or err}") from err
+
+    logger.save = checked_save
 
 
 def resolve_config_names(argv: list[str]) -> list[str]:

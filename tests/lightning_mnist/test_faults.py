@@ -339,6 +339,20 @@ def test_cli_installs_the_atomic_checkpoint_io_unless_the_user_brings_one(data_d
     assert type(c.trainer.strategy.checkpoint_io).__name__ == "TorchCheckpointIO"
 
 
+def test_a_failed_metrics_write_names_the_file(data_dir, tmp_path, monkeypatch):
+    c = build_cli(tiny_args(data_dir, tmp_path), run=False)
+    logger = c.trainer.logger
+    logger.log_metrics({"x": 1.0}, step=0)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(type(logger.experiment), "save", full)
+    with pytest.raises(OutputPathError, match=r"metrics\.csv: No space left") as info:
+        logger.save()
+    assert cli.user_error(info.value) is info.value
+
+
 # ---------------------------------------------------------------------------------------
 # 2. SIGTERM (preemption)
 # ---------------------------------------------------------------------------------------

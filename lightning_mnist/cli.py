@@ -118,7 +118,7 @@ def interrupted_message(command: str, err: BaseException) -> str:
     ckpt = getattr(err, "checkpoint_path", None)
     if ckpt is not None:
         return f"interrupted by SIGTERM; checkpoint saved to {ckpt} (resume with --ckpt_path {ckpt})"
-    return "interrupted by SIGTERM before training had a step to save; nothing saved"
+    return "interrupted by SIGTERM outside a training step; no checkpoint saved on the way out"
 
 
 def close_process_group() -> None:

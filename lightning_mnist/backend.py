@@ -49,11 +49,16 @@ pl = importlib.import_module(ROOT)
 callbacks = importlib.import_module(f"{ROOT}.callbacks")
 cli = importlib.import_module(f"{ROOT}.cli")
 loggers = importlib.import_module(f"{ROOT}.loggers")
+plugins = importlib.import_module(f"{ROOT}.plugins")
 precision = importlib.import_module(f"{ROOT}.plugins.precision")
 strategies = importlib.import_module(f"{ROOT}.strategies")
 tuner = importlib.import_module(f"{ROOT}.tuner")
+exceptions = importlib.import_module(f"{ROOT}.utilities.exceptions")
 
 Callback = pl.Callback
 LightningDataModule = pl.LightningDataModule
 LightningModule = pl.LightningModule
 Trainer = pl.Trainer
+# Raised by the loops once SIGTERM arrived (a SystemExit, code None); older releases lack it
+# (and a stand-in that nothing raises keeps `except SIGTERMException` valid).
+SIGTERMException = getattr(exceptions, "SIGTERMException", None) or type("SIGTERMException", (SystemExit,), {})

@@ -7,14 +7,28 @@ notebook and its report), ``sweep NAME [--index I]`` (points of one sweep) and `
 NAME`` (gather a sweep). Configs may be named by path or by their file name in
 ``lightning_mnist/configs``. Every run writes its config, CSV metrics and checkpoints under
 ``runs/<name>/version_<k>/``.
+
+Faults end in one line on stderr: ``lightning-mnist: error: ...`` and exit 2 for what the user
+is to fix (data, a ``--ckpt_path`` that is a URL, broken, another model's or a missing
+``last``; a bad argument; an unwritable output), 1 for a diverging run. SIGTERM exits 143:
+``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` (resume with ``--ckpt_path``),
+``reproduce`` / ``sweep`` keep their finished points.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
-from lightning_mnist.errors import DataError, DivergenceError, ResumeError
+from lightning_mnist.errors import (
+    ConfigError,
+    DataError,
+    DivergenceError,
+    Interrupted,
+    MissingResultsError,
+    ResumeError,
+)
 from lightning_mnist.trainer_cli import build_cli
 
 
@@ -25,7 +39,17 @@ def sweep_main(argv: list[str]) -> None:
     from lightning_mnist.study.sweeps import PROFILES, SWEEPS, collect, run_sweep, sweep_points
 
     command, rest = argv[0], argv[1:]
-    parser = argparse.ArgumentParser(prog=f"lightning-mnist {command}")
+    parser = argparse.ArgumentParser(
+        prog=f"lightning-mnist {command}",
+        description="Each point's result file records the settings it was computed with (profile, epochs, "
+        "batches, seeds, data, config and overrides). "
+        + (
+            "A point whose file records other settings (another profile's, an edited config's) is rerun, "
+            "with a warning."
+            if command == "sweep"
+            else "Only results computed with --profile's settings are collected."
+        ),
+    )
     parser.add_argument("name", choices=sorted(SWEEPS))
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out", type=Path, default=None, help="result directory (default reports/<profile>)")
@@ -38,7 +62,7 @@ def sweep_main(argv: list[str]) -> None:
     out = args.out or Path("reports") / args.profile
     profile = PROFILES[args.profile]
     if command == "collect":
-        for row in collect(args.name, out):
+        for row in collect(args.name, out, profile):
             print(row)
     elif args.list:
         for i, point in enumerate(sweep_points(args.name, profile)):
@@ -51,25 +75,50 @@ def sweep_main(argv: list[str]) -> None:
 SUBCOMMANDS = {"reproduce", "sweep", "collect"}
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv and argv[0] == "reproduce":
-            from lightning_mnist.study.reproduce import main as reproduce_main
+# Exit status of a run stopped by SIGTERM (128 + 15, what a shell reports for it): a
+# scheduler, or a wrapper script, sees the job did not finish.
+SIGTERM_EXIT = 143
 
-            reproduce_main(argv[1:])
-        elif argv and argv[0] in SUBCOMMANDS:
-            sweep_main(argv)
-        else:
-            build_cli(argv)
-            close_process_group()
+
+def main(argv: list[str] | None = None) -> None:
+    from lightning_mnist.backend import SIGTERMException
+    from lightning_mnist.checkpoints import raise_on_sigterm
+
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else ""
+    try:
+        with raise_on_sigterm():
+            if command == "reproduce":
+                from lightning_mnist.study.reproduce import main as reproduce_main
+
+                reproduce_main(argv[1:])
+            elif command in SUBCOMMANDS:
+                sweep_main(argv)
+            else:
+                build_cli(argv)
+                close_process_group()
+    except (Interrupted, SIGTERMException) as err:
+        print(f"lightning-mnist: {interrupted_message(command, err)}", file=sys.stderr)
+        raise SystemExit(SIGTERM_EXIT) from None
     except Exception as err:
         cause = user_error(err)
         if cause is None:
             raise
         # The user's to fix (a data file, a checkpoint, a diverging run): a message, not a traceback.
-        print(f"lightning-mnist: error: {cause}", file=sys.stderr)
+        print(f"lightning-mnist: error: {describe(cause)}", file=sys.stderr)
         raise SystemExit(1 if isinstance(cause, DivergenceError) else 2) from None
+
+
+def interrupted_message(command: str, err: BaseException) -> str:
+    if command in ("reproduce", "sweep"):
+        return (
+            "interrupted by SIGTERM; finished points are kept, the current one is abandoned "
+            "(run the same command again to resume)"
+        )
+    ckpt = getattr(err, "checkpoint_path", None)
+    if ckpt is not None:
+        return f"interrupted by SIGTERM; checkpoint saved to {ckpt} (resume with --ckpt_path {ckpt})"
+    return "interrupted by SIGTERM outside a training step; no checkpoint saved on the way out"
 
 
 def close_process_group() -> None:
@@ -83,16 +132,36 @@ def close_process_group() -> None:
         dist.destroy_process_group()
 
 
+# Failures of the disk or of permissions, not of the code.
+ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def user_error(err: BaseException | None) -> BaseException | None:
-    """The DataError / DivergenceError behind ``err``, if any (jsonargparse wraps errors
-    raised while it instantiates a model from the config)."""
+    """The error behind ``err`` that the user is to fix, if any: our own errors (DataError,
+    DivergenceError, ResumeError, ConfigError, MissingResultsError), an output path we cannot
+    write (``OutputPathError``), a full or read-only disk. jsonargparse wraps errors raised
+    while it instantiates a model from the config, so the whole chain is searched; other
+    ValueErrors stay tracebacks (they are bugs)."""
+    from logicnets.files import OutputPathError
+
     seen = set()
     while err is not None and id(err) not in seen:
-        if isinstance(err, (DataError, DivergenceError, ResumeError)):
+        if isinstance(
+            err, (DataError, DivergenceError, ResumeError, ConfigError, MissingResultsError, OutputPathError)
+        ):
+            return err
+        if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__
     return None
+
+
+def describe(err: BaseException) -> str:
+    """One line: the message, with the file an OSError names."""
+    if isinstance(err, OSError) and err.filename and str(err.filename) not in str(err.strerror or ""):
+        return f"{err.filename}: {err.strerror or err}"
+    return " ".join(str(err).split()) if "\n" in str(err) else str(err)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ them without importing one another.
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DivergenceError", "ResumeError"]
+__all__ = ["ConfigError", "DataError", "DivergenceError", "Interrupted", "MissingResultsError", "ResumeError"]
 
 
 class DataError(ValueError):
@@ -20,3 +20,17 @@ class DivergenceError(RuntimeError):
 
 class ResumeError(ValueError):
     """A checkpoint cannot be resumed the way this run would train."""
+
+
+class ConfigError(ValueError):
+    """An argument the user gave is out of range or names nothing (a layer width, a sweep
+    index, a stage). Raised by our own constructors and commands, so that the CLI can tell it
+    from a ValueError that is a bug."""
+
+
+class MissingResultsError(FileNotFoundError):
+    """A command needs results that have not been computed yet (``collect`` before ``sweep``)."""
+
+
+class Interrupted(Exception):
+    """SIGTERM (a preempted or cancelled job) outside a Lightning loop: the CLI exits 143."""

@@ -10,10 +10,11 @@ from types import MethodType
 
 import torch
 
-from lightning_mnist.backend import ROOT, LightningModule, callbacks
+from lightning_mnist.backend import ROOT, LightningModule, callbacks, loggers, plugins
 from lightning_mnist.backend import cli as lightning_cli
+from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check_class, check_state, read_checkpoint
 from lightning_mnist.data.datamodule import MNISTDataModule
-from logicnets.files import atomic_write
+from logicnets.files import OutputPathError, atomic_write
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 # Read before any --config: what every notebook experiment shares. Each shipped config holds
@@ -77,15 +78,52 @@ class MNISTCLI(lightning_cli.LightningCLI):
         self.model.configure_optimizers = MethodType(configure_optimizers, self.model)
 
     def instantiate_trainer(self, **kwargs):
-        """Add our ProgressBar, unless the config brings its own or turns it off."""
+        """Add our ProgressBar (unless the config brings its own or turns it off), SaveOnSigterm
+        (a preempted fit leaves ``interrupted.ckpt``) and AtomicCheckpointIO (unless the config
+        names its own CheckpointIO plugin)."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = config["trainer"]
-        extra = trainer.get("callbacks") or []
+        extra = list(trainer.get("callbacks") or [])
         if trainer.get("enable_progress_bar") is not False and not any(
             isinstance(c, callbacks.ProgressBar) for c in extra
         ):
-            trainer["callbacks"] = [*extra, ProgressBar()]
-        return super().instantiate_trainer(**kwargs)
+            extra.append(ProgressBar())
+        if not any(isinstance(c, SaveOnSigterm) for c in extra):
+            extra.append(SaveOnSigterm())
+        trainer["callbacks"] = extra
+        own = trainer.get("plugins")
+        own = [] if own is None else list(own) if isinstance(own, (list, tuple)) else [own]
+        if not any(isinstance(p, plugins.CheckpointIO) for p in own):
+            trainer["plugins"] = [*own, AtomicCheckpointIO()]
+        built = super().instantiate_trainer(**kwargs)
+        for logger in built.loggers:
+            if isinstance(logger, loggers.CSVLogger):
+                name_failed_writes(logger)
+        return built
+
+    def _parse_ckpt_path(self) -> None:
+        """Check ``--ckpt_path`` before Lightning reads it: LightningCLI loads its hyperparameters
+        into the config, model class included, so another module's checkpoint would silently
+        replace the configured model. See ``lightning_mnist.checkpoints``."""
+        subcommand = self.config.get("subcommand")
+        if subcommand:
+            config = self.config[subcommand]
+            read = read_checkpoint(config.get("ckpt_path"))
+            if read is not None:
+                model = config.get("model")
+                check_class(*read, model.get("class_path") if hasattr(model, "get") else None)
+        super()._parse_ckpt_path()
+
+    def _prepare_subcommand_kwargs(self, subcommand: str) -> dict:
+        """Check ``--ckpt_path`` against the built model (and ``last`` against the trainer's
+        checkpoint folder); have Lightning load it with ``weights_only=True`` unless the user chose."""
+        kwargs = super()._prepare_subcommand_kwargs(subcommand)
+        read = read_checkpoint(kwargs.get("ckpt_path"), self.trainer)
+        if read is not None:
+            check_state(*read, self.model)
+        if "weights_only" in kwargs and kwargs["weights_only"] is None and kwargs.get("ckpt_path") is not None:
+            kwargs["weights_only"] = True
+        return kwargs
 
     def after_fit(self) -> None:
         if not self.config[self.subcommand].get("test_after_fit", True):
@@ -115,6 +153,23 @@ class MNISTCLI(lightning_cli.LightningCLI):
         for key, label in (("test/acc", "test accuracy"), ("test/mse", "test MSE")):
             if key in metrics:
                 print(f"{label}: {float(metrics[key]):.4f}  (run directory: {log_dir})")
+
+
+def name_failed_writes(logger) -> None:
+    """Make a failed write of a CSVLogger's metrics.csv (a full disk) an ``OutputPathError``
+    naming the file: Lightning's writer raises a bare OSError that names nothing."""
+    save = logger.save
+
+    def checked_save() -> None:
+        try:
+            save()
+        except OutputPathError:
+            raise
+        except OSError as err:
+            path = getattr(logger.experiment, "metrics_file_path", None) or logger.log_dir
+            raise OutputPathError(f"cannot write {path}: {err.strerror or err}") from err
+
+    logger.save = checked_save
 
 
 def resolve_config_names(argv: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanMetric
 
-from lightning_mnist.errors import DataError
+from lightning_mnist.errors import ConfigError, DataError
 from lightning_mnist.models.grouping import minibatches
 from lightning_mnist.models.mlp import ACTIVATIONS, keras_dense
 from lightning_mnist.models.module import MNISTModule
@@ -56,9 +56,9 @@ class Autoencoder(MNISTModule):
     ) -> None:
         super().__init__()
         if code_size < 1 or num_features < 1:
-            raise ValueError(f"code_size and num_features must be >= 1, got {code_size}, {num_features}")
+            raise ConfigError(f"code_size and num_features must be >= 1, got {code_size}, {num_features}")
         if decoder not in ("sigmoid", "linear"):
-            raise ValueError(f"decoder must be 'sigmoid' or 'linear', got {decoder!r}")
+            raise ConfigError(f"decoder must be 'sigmoid' or 'linear', got {decoder!r}")
         self.save_hyperparameters()
         self.example_input_array = torch.zeros(1, num_features)
         self.encoder = nn.Sequential(keras_dense(num_features, code_size), nn.ReLU())

@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from lightning_mnist.errors import ConfigError
 from lightning_mnist.models.classifier import Classifier
 from lightning_mnist.models.optimizers import make_optimizer
 
@@ -41,7 +42,7 @@ def dense_stack(num_features: int, layers: list[Layer]) -> tuple[nn.Sequential, 
     width = num_features
     for layer in layers:
         if layer.width < 1 or not 0 <= layer.dropout < 1 or layer.activation not in ACTIVATIONS:
-            raise ValueError(
+            raise ConfigError(
                 f"bad layer {layer}: width must be >= 1, dropout in [0, 1), activation one of {sorted(ACTIVATIONS)}"
             )
         modules += [keras_dense(width, layer.width), ACTIVATIONS[layer.activation]()]

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 
 import torch
 
+from lightning_mnist.errors import ConfigError
+
 KERAS1_DEFAULTS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
     "sgd": (torch.optim.SGD, {"lr": 0.01}),
     "rmsprop": (torch.optim.RMSprop, {"lr": 0.001, "alpha": 0.9, "eps": 1e-8}),
@@ -38,7 +40,7 @@ def make_optimizer(name: str, params: Iterable, lr: float | None = None) -> torc
     try:
         cls, defaults = KERAS1_DEFAULTS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(KERAS1_DEFAULTS)}") from None
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of {sorted(KERAS1_DEFAULTS)}") from None
     kwargs = dict(defaults)
     if lr is not None:
         kwargs["lr"] = lr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from lightning_mnist.errors import ConfigError
 from lightning_mnist.models.mlp import Layer, MLPClassifier
 
 CELL18_LAYERS = (Layer(512, "relu", 0.2), Layer(512, "relu"), Layer(512, "tanh", 0.1))
@@ -22,7 +23,7 @@ def width_member(width: int = 512) -> MLPClassifier:
 def depth_member(depth: int = 1, optimizer: Literal["sgd", "rmsprop"] = "sgd") -> MLPClassifier:
     """Cells 14-17: ``depth`` hidden relu layers of 512 (1 ... 10), SGD or RMSprop."""
     if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+        raise ConfigError(f"depth must be >= 1, got {depth}")
     return MLPClassifier([Layer(512, "relu") for _ in range(depth)], optimizer=optimizer)
 
 

@@ -22,9 +22,21 @@ from logicnets.files import atomic_write
 NOTEBOOK = {"softmax_gd": 0.9096, "mlp_gain": 0.052, "dropout_gain": 0.0233}
 
 
+# The profile whose report write_report is writing: results another profile left in the same
+# folder are left out (as not run), not reported as this one's.
+_PROFILE: str | None = None
+
+
 def _load(out: Path, name: str):
     path = out / "results" / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    records = data if isinstance(data, list) else [data]
+    recorded = {r.get("profile") for r in records if isinstance(r, dict)} - {None}
+    if _PROFILE is not None and recorded and recorded != {_PROFILE}:
+        return None
+    return data
 
 
 def _pct(v: float) -> str:
@@ -397,6 +409,15 @@ def render_html(doc: list[tuple]) -> str:
 
 def write_report(out: Path, profile: Profile) -> Path:
     """Write report.md, report.html and results.csv into ``out``; return report.md's path."""
+    global _PROFILE
+    _PROFILE, previous = profile.name, _PROFILE
+    try:
+        return _write_report(out, profile)
+    finally:
+        _PROFILE = previous
+
+
+def _write_report(out: Path, profile: Profile) -> Path:
     doc = blocks(out, profile)
     atomic_write(out / "report.md", render_markdown(doc))
     atomic_write(out / "report.html", render_html(doc))

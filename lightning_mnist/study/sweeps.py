@@ -5,19 +5,29 @@ A sweep point is a shipped config plus a few CLI overrides and a seed, run throu
 (written atomically), so a sweep can run in one process, as one point per cluster array job
 (``lightning-mnist sweep width --index $SLURM_ARRAY_TASK_ID``), or be resumed: points whose
 file exists are skipped.
+
+Each result file records the settings that determine it (``point_settings``: the profile, its
+epochs, training batches, seeds and data, the config's name and text, the overrides and
+seed). A file whose settings differ from the run's (another profile in the same ``--out``,
+an edited config, a file from before settings were recorded) is stale: the point is rerun,
+with a warning, and ``collect`` leaves it out.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lightning_mnist.trainer_cli import build_cli
+from lightning_mnist.checkpoints import SaveOnSigterm
+from lightning_mnist.errors import ConfigError, MissingResultsError
+from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
 from logicnets.files import atomic_write
 
 BASE_SEED = 1337  # the notebook's np.random.seed(1337)
@@ -117,8 +127,65 @@ SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
 
 def sweep_points(name: str, profile: Profile) -> list[Point]:
     if name not in SWEEPS:
-        raise ValueError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
+        raise ConfigError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
     return SWEEPS[name](profile)
+
+
+def _config_digest(config: str) -> str | None:
+    """sha256 of the defaults and the config a point runs (so an edited config reruns it)."""
+    path = Path(config)
+    if not path.is_file():
+        name = config if config.endswith(".yaml") else config + ".yaml"
+        path = CONFIG_DIR / name
+    if not path.is_file():
+        return None
+    return hashlib.sha256(DEFAULTS.read_bytes() + b"\0" + path.read_bytes()).hexdigest()
+
+
+def point_settings(point: Point, profile: Profile) -> dict:
+    """What determines ``point``'s result under ``profile`` (recorded in its file; JSON types)."""
+    return {
+        "profile": profile.name,
+        "epochs": point.epochs or profile.epochs,
+        "limit_train_batches": profile.limit_train_batches,
+        "seeds": profile.seeds,
+        "seed": point.seed,
+        "data": profile.data_kwargs(),
+        "config": point.config,
+        "config_sha256": _config_digest(point.config),
+        "overrides": list(point.overrides),
+        "checkpoint": point.checkpoint,
+    }
+
+
+def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
+    """None when equal, else a short account of the first differences."""
+    if not isinstance(recorded, dict):
+        return "the file records no settings (written by an older version)"
+    diffs = [f"{k}: {recorded.get(k)!r} there, {v!r} now" for k, v in wanted.items() if recorded.get(k) != v]
+    return "; ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else "") if diffs else None
+
+
+def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) -> dict | None:
+    """``point``'s result in ``out`` if it was computed with this run's settings; else None
+    (and a warning naming the file and the difference when one is there)."""
+    path = point.result_path(out)
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        if warn:
+            warnings.warn(f"{path}: unreadable result ({err}); rerunning the point", stacklevel=2)
+        return None
+    why = settings_mismatch(
+        result.get("settings") if isinstance(result, dict) else None, point_settings(point, profile)
+    )
+    if why is None:
+        return result
+    if warn:
+        warnings.warn(f"{path} is stale ({why}); rerunning the point", stacklevel=2)
+    return None
 
 
 def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1) -> dict:
@@ -154,6 +221,8 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "false",
     ]
     cli = build_cli(args, run=False)
+    # SIGTERM abandons the point (its result file is what resumes a sweep): no interrupted.ckpt
+    cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
     start = time.perf_counter()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     train_seconds = time.perf_counter() - start
@@ -165,6 +234,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "test": {k: float(v) for k, v in test.items()},
         "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
         "train_seconds": train_seconds,
+        "settings": point_settings(point, profile),
     }
     if cli.trainer.is_global_zero:
         write_json(point.result_path(out), result)
@@ -180,25 +250,47 @@ def run_sweep(
     points = sweep_points(name, profile)
     if index is not None:
         if not 0 <= index < len(points):
-            raise ValueError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
+            raise ConfigError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
         points = [points[index]]
     results = []
+    upstream_rerun = False
     for point in points:
         if on_point:
             on_point(point)
-        path = point.result_path(out)
-        results.append(json.loads(path.read_text()) if path.exists() else run_point(point, profile, out))
+        # Points after a rerun checkpointing point may load its checkpoint: rerun them too.
+        done = None if upstream_rerun else load_result(point, profile, out)
+        if done is None:
+            done = run_point(point, profile, out)
+            upstream_rerun = upstream_rerun or point.checkpoint
+        results.append(done)
     return results
 
 
-def collect(name: str, out: Path) -> list[dict]:
-    """Mean, standard deviation and count of test accuracy (and time) per sweep value."""
-    files = sorted((out / "points" / name).glob("*.json"))
-    if not files:
-        raise FileNotFoundError(f"no results for sweep {name!r} in {out / 'points' / name}; run it first")
+def collect(name: str, out: Path, profile: Profile | None = None) -> list[dict]:
+    """Mean, standard deviation and count of test accuracy (and time) per sweep value.
+
+    With ``profile``, only the results of its points computed with its settings count;
+    without, every result file of the sweep does."""
+    folder = out / "points" / name
+    if profile is None:
+        results = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
+    else:
+        points = sweep_points(name, profile)
+        results = [r for r in (load_result(p, profile, out, warn=False) for p in points) if r is not None]
+        if results and len(results) < len(points):
+            warnings.warn(
+                f"sweep {name!r}: {len(results)} of {len(points)} points of profile {profile.name!r} "
+                f"are done in {folder}; collecting those",
+                stacklevel=2,
+            )
+    if not results:
+        which = f" for profile {profile.name!r}" if profile is not None else ""
+        raise MissingResultsError(
+            f"no results for sweep {name!r}{which} in {folder}; run it first "
+            f"(lightning-mnist sweep {name}{f' --profile {profile.name}' if profile else ''} --out {out})"
+        )
     groups: dict = {}
-    for f in files:
-        r = json.loads(f.read_text())
+    for r in results:
         groups.setdefault(r["x"], []).append(r)
     rows = []
     for x, runs in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
@@ -212,6 +304,7 @@ def collect(name: str, out: Path) -> list[dict]:
                 "acc_mean": statistics.fmean(accs),
                 "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
                 "seconds_mean": statistics.fmean(secs),
+                **({"profile": profile.name} if profile is not None else {}),
             }
         )
     write_json(out / "results" / f"{name}.json", rows)

@@ -1,0 +1,205 @@
+"""Checkpoints the CLI can trust: written whole, read only when they are what the run expects,
+and saved when a job is told to stop (SIGTERM).
+
+* ``AtomicCheckpointIO`` writes every checkpoint through ``logicnets.files.atomic_write``: a
+  kill, a full disk or a crash during the save never leaves a truncated file under the final
+  name (Lightning writes the final name in place).
+* ``read_checkpoint``, ``check_class`` and ``check_state`` read a ``--ckpt_path`` with
+  ``weights_only=True`` before Lightning does, and refuse URLs, missing / empty / truncated /
+  non-checkpoint files, checkpoints of another model and ``last`` when there is no last
+  checkpoint, each as one line (``ResumeError``).
+* ``SaveOnSigterm`` saves ``<checkpoint dir>/interrupted.ckpt`` when SIGTERM stops ``fit``;
+  ``raise_on_sigterm`` turns SIGTERM outside a Lightning loop into ``Interrupted``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import pickle
+import signal
+from pathlib import Path
+
+import torch
+
+from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins
+from lightning_mnist.errors import Interrupted, ResumeError
+from logicnets.files import atomic_write
+
+INTERRUPTED_NAME = "interrupted.ckpt"
+# What Lightning resolves itself (they name no file the user gave).
+SPECIAL_PATHS = ("best", "hpc")
+
+
+def is_url(path) -> bool:
+    return "://" in str(path)
+
+
+class AtomicCheckpointIO(plugins.TorchCheckpointIO):
+    """``TorchCheckpointIO`` whose saves are atomic (temporary file in the same folder, fsync,
+    rename); a failed save (ENOSPC) raises ``OutputPathError`` naming the checkpoint."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        if storage_options is not None or is_url(path):
+            return super().save_checkpoint(checkpoint, path, storage_options)
+        atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
+
+
+def checkpoint_dir(trainer) -> Path:
+    """Where this run's checkpoints go: the ModelCheckpoint's folder, else ``<log dir>/checkpoints``."""
+    callback = trainer.checkpoint_callback
+    if callback is not None and getattr(callback, "dirpath", None):
+        return Path(callback.dirpath)
+    return Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints"
+
+
+class SaveOnSigterm(Callback):
+    """When SIGTERM stops ``fit`` (Lightning raises SIGTERMException at the next step),
+    save a resumable checkpoint and attach its path to the exception (``checkpoint_path``)."""
+
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        if not isinstance(exception, SIGTERMException):
+            return
+        if getattr(trainer.state.fn, "value", trainer.state.fn) != "fit":
+            return
+        path = checkpoint_dir(trainer) / INTERRUPTED_NAME
+        trainer.save_checkpoint(path)
+        exception.checkpoint_path = path
+
+
+@contextlib.contextmanager
+def raise_on_sigterm():
+    """SIGTERM raises ``Interrupted`` here, except while a Trainer runs: Lightning then wraps
+    this handler in its own, and stops its loop itself (SIGTERMException)."""
+
+    def handler(signum, frame):
+        if signal.getsignal(signal.SIGTERM) is handler:
+            raise Interrupted("SIGTERM")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _last_checkpoints(trainer) -> tuple[set[str], list[str]]:
+    found, folders = set(), []
+    for callback in trainer.checkpoint_callbacks:
+        if isinstance(callback, callbacks.ModelCheckpoint):
+            with contextlib.suppress(Exception):
+                found |= callback._find_last_checkpoints(trainer)
+            folders.append(str(callback.dirpath or checkpoint_dir(trainer)))
+    return found, folders
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _resolve(class_path: str):
+    module, _, name = class_path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def read_checkpoint(ckpt_path, trainer=None) -> tuple[Path, dict] | None:
+    """The checkpoint ``--ckpt_path`` names, read with ``weights_only=True``, or None for what
+    Lightning resolves itself (``best``, ``hpc``, a sharded folder); ResumeError (one line)
+    for a URL, a missing / empty / truncated / non-checkpoint file, and ``last`` when there
+    is no last checkpoint (with ``trainer``; without, ``last`` gives None)."""
+    if ckpt_path is None:
+        return None
+    if is_url(ckpt_path):
+        raise ResumeError(
+            f"--ckpt_path {ckpt_path}: checkpoints are not loaded from URLs (unpickling one can run "
+            "code); download it, make sure you trust it, and pass the local file"
+        )
+    if str(ckpt_path) == "last":
+        if trainer is None:
+            return None
+        found, folders = _last_checkpoints(trainer)
+        if not found:
+            where = " or ".join(folders) if folders else "this run (checkpointing is off)"
+            raise ResumeError(
+                f"--ckpt_path last: there is no last checkpoint in {where}; pass the checkpoint file "
+                "to resume from, or leave --ckpt_path out to start from scratch"
+            )
+        ckpt_path = max(found, key=os.path.getmtime)
+    if str(ckpt_path) in SPECIAL_PATHS or str(ckpt_path).startswith("registry"):
+        return None
+    path = Path(ckpt_path)
+    if not path.exists():
+        raise ResumeError(f"checkpoint {path} does not exist")
+    if path.is_dir():
+        return None  # a sharded (distributed) checkpoint: the strategy reads it
+    if path.stat().st_size == 0:
+        raise ResumeError(f"checkpoint {path} is empty")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head != b"PK\x03\x04" and head[:1] != b"\x80":  # torch.save's zip, or a legacy pickle
+        raise ResumeError(f"checkpoint {path} is not a PyTorch checkpoint file")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        detail = [line.strip() for line in str(err).splitlines() if "GLOBAL" in line or "Unsupported" in line]
+        raise ResumeError(
+            f"checkpoint {path} holds pickled objects beyond tensors and plain data, which are not "
+            f"loaded (unpickling them can run code){': ' + detail[0] if detail else ''}"
+        ) from None
+    except Exception as err:  # EOFError, RuntimeError ("failed finding central directory"), ...
+        raise ResumeError(
+            f"checkpoint {path} cannot be read (truncated or not a checkpoint): {_first_line(err)}"
+        ) from None
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+        raise ResumeError(f"checkpoint {path} is not a Lightning checkpoint (it has no state_dict)")
+    return path, ckpt
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def check_class(path: Path, ckpt: dict, class_path: str | None) -> None:
+    """Refuse a checkpoint whose recorded model class (``hyper_parameters._class_path``) is
+    not the configured one (LightningCLI would otherwise swap the configured model for it)."""
+    hparams = ckpt.get("hyper_parameters") or {}
+    theirs = hparams.get("_class_path") if isinstance(hparams, dict) else None
+    if not isinstance(theirs, str) or not class_path:
+        return
+    if _resolve(theirs) is not _resolve(class_path) or _resolve(theirs) is None:
+        raise ResumeError(
+            f"checkpoint {path} holds a {theirs}, but this run's model is a {class_path}: "
+            "pass a checkpoint of the same model (or the config it was trained with)"
+        )
+
+
+def check_state(path: Path, ckpt: dict, model) -> None:
+    """Refuse a checkpoint whose weights are not this model's (names or shapes)."""
+    mine = _class_name(type(model))
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if not expected:
+        return  # parameters made in setup/configure_model: nothing to compare yet
+    stored = {k: tuple(v.shape) for k, v in ckpt["state_dict"].items() if hasattr(v, "shape")}
+    missing, unexpected = sorted(expected.keys() - stored), sorted(stored.keys() - expected)
+    if missing or unexpected:
+        detail = "; ".join(
+            f"{what}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected))
+            if keys
+        )
+        raise ResumeError(f"checkpoint {path} is not a checkpoint of this run's {mine} ({detail})")
+    for key, shape in expected.items():
+        if stored[key] != shape:
+            raise ResumeError(
+                f"checkpoint {path} does not fit this run's {mine}: {key} has shape {list(stored[key])} "
+                f"there, {list(shape)} here (another width or depth?)"
+            )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .construct.compiler import compile as compile_
 from .construct.placompile import compile_function
-from .errors import LogicError
+from .errors import LogicError, ParseError
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
 from .network.decompile import decompile_formula
@@ -93,7 +93,10 @@ def _source(args: argparse.Namespace):
         text = read_text(args.file, "formula file").strip()
         if not text:
             raise LogicError(f"formula file {args.file!r} is empty")
-        return Formula.parse(text, names)
+        try:
+            return Formula.parse(text, names)
+        except ParseError as exc:  # one line that names the file, not the text with a caret
+            raise LogicError(f"{args.file}: parse error at character {exc.position}: {exc.message}") from None
     if args.minterms is not None or args.outputs is not None:
         if args.formula is not None:
             raise LogicError("give either a formula or --minterms/--outputs, not both")

@@ -140,3 +140,78 @@ def test_console_script_runs_as_a_process():
     assert "verified" in res.stdout
     res = subprocess.run([*cmd, "compile", "x ^"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "parse error" in res.stderr
+
+
+def _net_file(tmp_path):
+    path = tmp_path / "net.json"
+    assert main(["compile", "x & y", "--json", str(path)]) == 0
+    return path
+
+
+HOSTILE_FILES = {
+    "binary.json": bytes(range(256)) * 4,
+    "latin1.json": '{"format": "caf\xe9"}'.encode("latin-1"),
+    "deep.json": b"[" * 100_000 + b"]" * 100_000,
+    "deepobj.json": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "hugeint.json": b'{"format": "logicnets.ThresholdNetwork", "version": ' + b"9" * 100_000 + b"}",
+    "bigweight.json": (
+        b'{"format": "logicnets.ThresholdNetwork", "version": 1, "inputs": ["x"], '
+        b'"layers": [{"weights": [[' + b"9" * 390 + b']], "biases": [0]}]}'
+    ),
+    "nan.json": b'{"format": "logicnets.ThresholdNetwork", "version": 1, "inputs": ["x"], '
+    b'"layers": [{"weights": [[NaN]], "biases": [0]}]}',
+    "layers.json": b'{"format": "logicnets.ThresholdNetwork", "version": 1, "inputs": ["x"], "layers": 7}',
+    "empty.json": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["verify", "{}", "x"],
+        ["decompile", "{}"],
+        ["verify", "{}", "--pla", "{}"],
+        ["compile", "--file", "{}"],
+        ["compile", "--pla", "{}"],
+    ],
+)
+def test_hostile_input_files_exit_2_with_one_line_naming_the_file(capsys, tmp_path, name, command):
+    path = tmp_path / name
+    path.write_bytes(HOSTILE_FILES[name])
+    code, _out, err = run(capsys, *[a.replace("{}", str(path)) for a in command])
+    assert code == 2, err
+    assert err.startswith("logicnets: error: ") and str(path) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_output_paths_that_are_not_regular_files_are_refused(capsys, tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("keep")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    parent_is_file = tmp_path / "real.json" / "x.json"
+    for out in (link, fifo, tmp_path, "/dev/null", parent_is_file):
+        code, _out, err = run(capsys, "compile", "x", "--json", str(out))
+        assert code == 2 and str(out) in err, err
+        assert ".tmp" not in err and "Traceback" not in err
+    assert target.read_text() == "keep"
+
+
+def test_verification_failure_is_the_only_exit_1(capsys, tmp_path):
+    path = _net_file(tmp_path)
+    assert run(capsys, "verify", str(path), "x | y")[0] == 1
+    assert run(capsys, "verify", str(path), "x & y")[0] == 0
+    assert run(capsys, "verify", str(path), "x & (")[0] == 2
+    assert run(capsys, "compile", "--minterms", "1", "--n", "-3")[0] == 2
+    assert run(capsys, "compile", "--minterms", "1", "--n", "100000000000")[0] == 2
+    assert run(capsys, "compile", "--minterms", "1" * 5000, "--n", "2")[0] == 2
+
+
+def test_formula_file_that_is_not_utf8(capsys, tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"x & \xff")
+    code, _out, err = run(capsys, "compile", "--file", str(path))
+    assert code == 2 and "not UTF-8" in err and str(path) in err

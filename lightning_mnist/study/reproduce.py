@@ -11,10 +11,17 @@ the same ``--out``) is rerun, with a warning. The report is then rebuilt from th
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -24,6 +31,7 @@ from lightning_mnist.study.sweeps import (
     PROFILES,
     Profile,
     collect,
+    quiet_lightning,
     run_sweep,
     settings_mismatch,
     sweep_points,
@@ -54,34 +62,71 @@ def stage_grid(profile: Profile, out: Path) -> dict:
     }
 
 
+# The notebook's one-neuron weights (its text): θ(w·x + b), θ(z) = [z >= 0].
+NOTEBOOK_NEURONS = {
+    "and": ("x & y", (1, 1), -1.5),
+    "or": ("x | y", (1, 1), -0.5),
+    "not": ("~x", (-1,), 0.5),
+}
+SPECS = {"and": lambda x, y: x & y, "or": lambda x, y: x | y, "not": lambda x: 1 - x, "xor": lambda x, y: x ^ y}
+
+
+def _rows(n: int) -> list[list[int]]:
+    return [[(r >> (n - 1 - i)) & 1 for i in range(n)] for r in range(2**n)]
+
+
 def stage_logic(profile: Profile, out: Path) -> dict:
-    """The boolean part: and / or / not as one neuron, any formula (xor) as two layers."""
+    """The boolean part, each claim proven as stated.
+
+    - ``neurons``: and / or / not are each one neuron with the notebook's weights: logicnets'
+      neuron has them, and it and the exact rational evaluation agree with the function on
+      every input;
+    - ``single_neuron``: for and / or / not / xor, a proof that one threshold neuron computes
+      the function (weights, checked exactly) or that none does (a Farkas certificate checked
+      in rational arithmetic, :func:`lightning_mnist.study.stats.separability`);
+    - ``networks``: each formula compiled to a two-layer network and ``verify``-ed.
+    """
+    from lightning_mnist.study.stats import neuron_computes, separability
     from logicnets import and_neuron, compile, not_neuron, or_neuron, verify
 
-    def rows(n: int) -> list[list[int]]:
-        return [[(r >> (n - 1 - i)) & 1 for i in range(n)] for r in range(2**n)]
-
     neurons = []
-    for name, neuron, n in (("and", and_neuron(2), 2), ("or", or_neuron(2), 2), ("not", not_neuron(), 1)):
-        table = rows(n)
+    for name, neuron in (("and", and_neuron(2)), ("or", or_neuron(2)), ("not", not_neuron())):
+        formula, w, b = NOTEBOOK_NEURONS[name]
+        table = _rows(len(w))
+        spec = [SPECS[name](*r) for r in table]
+        outputs = [int(o) for o in neuron(table)]
         neurons.append(
             {
                 "name": name,
-                "weights": [float(w) for w in neuron.weights],
+                "formula": formula,
+                "weights": [float(v) for v in neuron.weights],
                 "bias": float(neuron.bias),
-                "truth_table": [[*r, int(o)] for r, o in zip(table, neuron(table), strict=True)],
+                "notebook_weights": [float(v) for v in w],
+                "notebook_bias": float(b),
+                "truth_table": [[*r, o] for r, o in zip(table, outputs, strict=True)],
+                "spec": [[*r, o] for r, o in zip(table, spec, strict=True)],
+                "is_notebook_neuron": [float(v) for v in neuron.weights] == list(map(float, w))
+                and float(neuron.bias) == b,
+                "computes": outputs == spec
+                and neuron_computes(w, b, [(r, o) for r, o in zip(table, spec, strict=True)]),
             }
         )
+    single = []
+    for name, fn in SPECS.items():
+        n = 1 if name == "not" else 2
+        table = [(tuple(r), fn(*r)) for r in _rows(n)]
+        single.append({"name": name, "table": [[*x, o] for x, o in table], **separability(table)})
     networks = []
     for name, formula in (("and", "x & y"), ("or", "x | y"), ("not", "~x"), ("xor", "x ^ y")):
         net = compile(formula)
-        table = rows(len(net.inputs))
+        table = _rows(len(net.inputs))
         check = verify(net, formula)
         networks.append(
             {
                 "name": name,
                 "formula": formula,
                 "inputs": list(net.inputs),
+                "layers": len(net.layers),
                 "hidden": net.hidden_size,
                 "network": str(net),
                 "truth_table": [[*r, int(o)] for r, o in zip(table, net(table), strict=True)],
@@ -89,7 +134,7 @@ def stage_logic(profile: Profile, out: Path) -> dict:
                 "verification": str(check),
             }
         )
-    return {"neurons": neurons, "networks": networks}
+    return {"neurons": neurons, "single_neuron": single, "networks": networks}
 
 
 def summarize_autoencoders(results: list[dict], profile: Profile, out: Path) -> dict:
@@ -114,6 +159,7 @@ def summarize_autoencoders(results: list[dict], profile: Profile, out: Path) -> 
         "acc_reconstructed": by["reconstructed_dropout"]["test_acc"],
         "acc_encoder": by["encoder_classifier"]["test_acc"],
         "acc_original": original,
+        "limit_train_batches": profile.limit_train_batches,
         "profile": profile.name,
     }
     write_json(out / "results" / "autoencoders.json", summary)
@@ -163,30 +209,165 @@ def check_only(only: list[str] | None) -> None:
         raise ConfigError(f"--only: unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
 
 
-def reproduce(profile: Profile, out: Path, only: list[str] | None = None) -> Path:
-    """Run every stage not yet done, then write the report; returns the report's path."""
+def _git_commit() -> dict | None:
+    """The checkout's commit and whether its tracked files differ from it; None outside git."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head, "modified": bool(dirty)} if head else None
+
+
+def _version(dist: str, module: str | None = None) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        try:
+            return getattr(importlib.import_module(module or dist), "__version__", None)
+        except ImportError:
+            return None
+
+
+def versions() -> dict:
+    """Versions of Python and the libraries the results depend on (None: not installed)."""
+    from lightning_mnist import backend
+
+    return {
+        "python": platform.python_version(),
+        "lightning_mnist": _version("lightning_mnist"),
+        "torch": _version("torch"),
+        f"{backend.BACKEND} (the backend)": getattr(backend.pl, "__version__", None),
+        "torchmetrics": _version("torchmetrics"),
+        "numpy": _version("numpy"),
+        "scipy": _version("scipy"),
+        "sympy": _version("sympy"),
+        "matplotlib": _version("matplotlib"),
+    }
+
+
+def machine() -> dict:
+    """The platform, CPU model and cores, and GPUs (by name) this process sees."""
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    gpus: list[str] = []
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # a broken driver must not stop the record
+        gpus = []
+    return {
+        "platform": platform.platform(),
+        "hostname": platform.node(),
+        "cpu": cpu or platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "gpus": gpus,
+    }
+
+
+def record_session(out: Path, session: dict) -> dict:
+    """Append this invocation to ``<out>/results/record.json`` (one entry per reproduce run)."""
+    path = out / "results" / "record.json"
+    try:
+        record = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        record = {}
+    sessions = record.get("sessions", []) if isinstance(record, dict) else []
+    record = {"sessions": [*sessions, session]}
+    write_json(path, record)
+    return record
+
+
+def _result_line(name: str, point, result: dict, ran: bool) -> str:
+    if result.get("test_acc") is not None:
+        what = f"test accuracy {100 * result['test_acc']:.2f} %"
+    else:
+        what = ", ".join(f"{k} {v:.4f}" for k, v in result.get("test", {}).items()) or "done"
+    secs = f"{result.get('train_seconds', 0.0):.1f} s"
+    if result.get("cpu_seconds") is not None:
+        secs += f" ({result['cpu_seconds']:.1f} s CPU)"
+    return f"{name}/{point.key}: {what}, {secs}" + ("" if ran else " [done before]")
+
+
+def reproduce(
+    profile: Profile, out: Path, only: list[str] | None = None, command: str | None = None, progress: bool = False
+) -> Path:
+    """Run every stage not yet done, then write the report; returns the report's path.
+
+    The outer bar moves once per run (a stage or a sweep point), and each run prints one line
+    (its key, accuracy and seconds); ``progress``: also each run's per-epoch bar. ``command``:
+    the command line recorded in the report (default: this process's)."""
     from lightning_mnist.study.report import write_report
 
     check_only(only)
+    started, wall0 = time.time(), time.perf_counter()
     sweeps = [s for s in SWEEPS_IN_ORDER if not only or s in only]
     extras = {k: v for k, v in EXTRA_STAGES.items() if not only or k in only}
     total = sum(len(sweep_points(s, profile)) for s in sweeps) + len(extras)
-    with tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
+    trained = 0
+    with quiet_lightning(), tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
         for name, fn in extras.items():
             bar.set_postfix_str(name)
+            t0 = time.perf_counter()
             run_stage(name, fn, profile, out)
             bar.update()
+            tqdm.write(f"{name}: done, {time.perf_counter() - t0:.1f} s")
         for name in sweeps:
 
             def advance(point, _name=name):
                 bar.set_postfix_str(f"{_name} {point.key}")
 
-            results = run_sweep(name, profile, out, on_point=advance)
-            bar.update(len(sweep_points(name, profile)))
+            def finished(point, result, ran, _name=name):
+                nonlocal trained
+                trained += ran
+                bar.update()
+                tqdm.write(_result_line(_name, point, result, ran))
+
+            results = run_sweep(name, profile, out, on_point=advance, on_result=finished, progress=progress)
             if name == "autoencoders":
                 summarize_autoencoders(results, profile, out)
             else:
                 collect(name, out, profile)
+    record_session(
+        out,
+        {
+            "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+            "profile": profile.name,
+            "only": only,
+            "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": time.perf_counter() - wall0,
+            "runs": total,
+            "runs_trained": trained,
+            "git": _git_commit(),
+            "versions": versions(),
+            "machine": machine(),
+        },
+    )
     return write_report(out, profile)
 
 
@@ -212,8 +393,14 @@ def main(argv: list[str] | None = None) -> None:
         "(another profile's) are rerun, with a warning, and left out of the report",
     )
     parser.add_argument("--only", nargs="*", default=None, help=f"run only these stages: {', '.join(STAGES)}")
+    parser.add_argument(
+        "--progress", action="store_true", help="also show each run's per-epoch progress bar (default: none)"
+    )
     args = parser.parse_args(argv)
     check_only(args.only)
     out = args.out or Path("reports") / args.profile
-    report = reproduce(PROFILES[args.profile], out, args.only)
+    command = " ".join(
+        shlex.quote(a) for a in ["lightning-mnist", "reproduce", *(sys.argv[1:] if argv is None else argv)]
+    )
+    report = reproduce(PROFILES[args.profile], out, args.only, command=command, progress=args.progress)
     print(f"report: {report}")

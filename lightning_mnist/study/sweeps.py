@@ -18,10 +18,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import statistics
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -188,8 +190,10 @@ def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) ->
     return None
 
 
-def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1) -> dict:
-    """Train and test one point through the CLI machinery; write and return its result."""
+def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1, progress: bool = True) -> dict:
+    """Train and test one point through the CLI machinery; write and return its result.
+
+    ``progress``: a per-epoch bar at ``progress_position`` (left behind by none), else no bar."""
     args = [
         "--config",
         point.config,
@@ -212,20 +216,26 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         f"{point.sweep}/{point.key}",
         "--trainer.logger.init_args.version",
         "0",
-        "--trainer.callbacks+=TQDMProgressBar",
-        "--trainer.callbacks.process_position",
-        str(progress_position),
-        "--trainer.callbacks.refresh_rate",
-        "1",  # a step is 64 minibatches (steps_per_execution)
-        "--trainer.callbacks.leave",
-        "false",
+        *(
+            [
+                "--trainer.callbacks+=TQDMProgressBar",
+                "--trainer.callbacks.process_position",
+                str(progress_position),
+                "--trainer.callbacks.refresh_rate",
+                "1",  # a step is 64 minibatches (steps_per_execution)
+                "--trainer.callbacks.leave",
+                "false",
+            ]
+            if progress
+            else ["--trainer.enable_progress_bar", "false"]
+        ),
     ]
     cli = build_cli(args, run=False)
     # SIGTERM abandons the point (its result file is what resumes a sweep): no interrupted.ckpt
     cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    train_seconds = time.perf_counter() - start
+    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
     result = {
         **asdict(point),
@@ -234,6 +244,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "test": {k: float(v) for k, v in test.items()},
         "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
         "train_seconds": train_seconds,
+        "cpu_seconds": cpu_seconds,  # this process's CPU time (all threads) during fit
         "settings": point_settings(point, profile),
     }
     if cli.trainer.is_global_zero:
@@ -243,10 +254,42 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
     return result
 
 
+# Lightning's rank-zero INFO lines ("GPU available: ...", "LOCAL_RANK: ...", "Seed set to ...",
+# "You are using a CUDA device ...") would come between the result lines of every run.
+QUIET_LOGGERS = tuple(
+    f"{root}.{mod}"
+    for root in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
+    for mod in ("utilities.rank_zero", "utilities.seed", "accelerators.cuda")
+)
+
+
+@contextmanager
+def quiet_lightning():
+    """Raise Lightning's banner loggers to WARNING for the duration (warnings still show)."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def run_sweep(
-    name: str, profile: Profile, out: Path, index: int | None = None, on_point: Callable[[Point], None] | None = None
+    name: str,
+    profile: Profile,
+    out: Path,
+    index: int | None = None,
+    on_point: Callable[[Point], None] | None = None,
+    on_result: Callable[[Point, dict, bool], None] | None = None,
+    progress: bool = True,
 ) -> list[dict]:
-    """Run every point of ``name`` (or only point ``index``), skipping those already done."""
+    """Run every point of ``name`` (or only point ``index``), skipping those already done.
+
+    ``on_point(point)`` before each point, ``on_result(point, result, ran)`` after it (``ran``:
+    False for a point whose file was reused); ``progress``: each run's per-epoch bar."""
     points = sweep_points(name, profile)
     if index is not None:
         if not 0 <= index < len(points):
@@ -254,15 +297,19 @@ def run_sweep(
         points = [points[index]]
     results = []
     upstream_rerun = False
-    for point in points:
-        if on_point:
-            on_point(point)
-        # Points after a rerun checkpointing point may load its checkpoint: rerun them too.
-        done = None if upstream_rerun else load_result(point, profile, out)
-        if done is None:
-            done = run_point(point, profile, out)
-            upstream_rerun = upstream_rerun or point.checkpoint
-        results.append(done)
+    with quiet_lightning():
+        for point in points:
+            if on_point:
+                on_point(point)
+            # Points after a rerun checkpointing point may load its checkpoint: rerun them too.
+            done = None if upstream_rerun else load_result(point, profile, out)
+            ran = done is None
+            if ran:
+                done = run_point(point, profile, out, progress=progress)
+                upstream_rerun = upstream_rerun or point.checkpoint
+            results.append(done)
+            if on_result:
+                on_result(point, done, ran)
     return results
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -103,35 +105,61 @@ def test_interrupted_sweep_resumes_without_rerunning_done_points(tiny_profile, t
     assert first not in calls and len(calls) == len(results) - 1
 
 
+JITTER = (-0.001, 0.0, 0.001)  # per-seed offsets: a seed-to-seed std of 0.1 point
+
+
+def width_acc(x):
+    k = x.bit_length() - 1
+    return 0.97 - 0.03 * max(0, 7 - k)
+
+
+DEPTH_SGD = dict(zip(range(1, 11), (0.955, 0.958, 0.954, 0.957, 0.956, 0.959, 0.962, 0.955, 0.957, 0.956), strict=True))
+FAKE_ACC = {
+    "softmax_gd": lambda x: 0.9096,
+    "seed_mlp": lambda x: 0.962,
+    "seed_dropout": lambda x: 0.985,
+    "width": width_acc,
+    "depth_sgd": DEPTH_SGD.get,
+    "depth_rmsprop": lambda x: 0.97 - 0.005 * x,
+}
+
+
+def fake_points(out, name, acc=None, jitter=JITTER, profile=PROFILES["notebook"]):
+    """Per-seed point files of sweep ``name`` (the notebook's settings), and their summary."""
+    acc = acc or FAKE_ACC[name]
+    for point in sweep_points(name, profile):
+        s = point.seed - sweeps.BASE_SEED
+        write_json(
+            point.result_path(out),
+            {
+                "key": point.key,
+                "x": point.x,
+                "profile": profile.name,
+                "epochs": point.epochs or profile.epochs,
+                "test_acc": acc(point.x) + (0.0 if name == "softmax_gd" else jitter[s]),
+                "train_seconds": 1.0 + (point.x or 0).bit_length() + 0.01 * s,
+                "cpu_seconds": 2.0,
+                "settings": sweeps.point_settings(point, profile),
+            },
+        )
+    return collect(name, out, profile)
+
+
 def fake_results(out):
     """Results files for every stage, as a finished reproduction leaves them."""
-
-    def rows(xs, base):
-        return [
-            {"x": x, "n": 2, "epochs": 50, "acc_mean": base + 0.001 * i, "acc_std": 0.002, "seconds_mean": 1.0 + i}
-            for i, x in enumerate(xs)
-        ]
-
     coeffs = [round(0.05 * i, 2) for i in range(20)]
     acc = [[0.80 - 0.001 * (i + j) for j in range(20)] for i in range(20)]
     acc[0][0] = 0.87
     write_json(out / "results" / "grid.json", {"l1": coeffs, "l2": coeffs, "acc": acc})
-    write_json(
-        out / "results" / "softmax_gd.json",
-        [{"x": None, "n": 1, "epochs": 100, "acc_mean": 0.9096, "acc_std": 0.0, "seconds_mean": 3.0}],
-    )
-    write_json(out / "results" / "seed_mlp.json", rows([None], 0.962))
-    write_json(out / "results" / "seed_dropout.json", rows([None], 0.984))
-    write_json(out / "results" / "width.json", rows([2**k for k in range(1, 12)], 0.90))
-    write_json(out / "results" / "depth_sgd.json", rows(range(1, 11), 0.96))
-    write_json(out / "results" / "depth_rmsprop.json", rows(range(10, 0, -1), 0.96)[::-1])
+    for name in FAKE_ACC:
+        fake_points(out, name)
     write_json(
         out / "results" / "autoencoders.json",
         {
             "epochs": 50,
             "mse_sigmoid": 0.010,
             "mse_linear": 0.011,
-            "acc_original": 0.984,
+            "acc_original": 0.985,
             "acc_reconstructed": 0.97,
             "acc_encoder": 0.96,
         },
@@ -139,14 +167,23 @@ def fake_results(out):
     write_json(out / "results" / "logic.json", rep.stage_logic(PROFILES["smoke"], out))
 
 
+CELLS = ["3-6", "7-9", "11", "12-13", "12-13", "12-13", "14-15", "14-15", "16-17", "16-17", "18"]
+CELLS += ["19-21", "22", "33-34", "text", "text", "text", "text", "text"]
+
+
+def verdicts(out):
+    return {(r[0], r[1]): r[-1] for r in claims(out)}
+
+
 def test_report_covers_every_experiment_of_the_notebook(tmp_path):
     fake_results(tmp_path)
     report = write_report(tmp_path, PROFILES["notebook"]).read_text()
     rows = claims(tmp_path)
-    assert [r[0] for r in rows] == ["3-6", "7-9", "11", "12-13", "14-15", "16-17", "18", "19-21", "22", "33-34", "text"]
+    assert [r[0] for r in rows] == CELLS
+    assert all(len(r) == 6 and r[2] for r in rows)  # every claim states its rule
     for cell in ("3-6", "7-9", "11", "12-13", "14-15", "16-17", "18", "19-21", "22", "33-34"):
         assert f"| {cell} |" in report
-    assert "not run" not in report
+    assert "not run" not in report and "| rule |" in report
     for fig in ("grid", "width", "depth"):
         assert (tmp_path / "figures" / f"{fig}.png").stat().st_size > 1000
         assert f"figures/{fig}.png" in report
@@ -155,17 +192,61 @@ def test_report_covers_every_experiment_of_the_notebook(tmp_path):
     assert (tmp_path / "claims.csv").read_text().count("\n") == len(rows) + 1
 
 
+def test_html_report_embeds_its_figures(tmp_path):
+    fake_results(tmp_path)
+    write_report(tmp_path, PROFILES["notebook"])
+    html = (tmp_path / "report.html").read_text()
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
+    assert len(sources) == 3
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
+    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing outside the page
+    png = base64.b64decode(sources[0].split(",", 1)[1])
+    assert png.startswith(b"\x89PNG")
+
+
 def test_claim_verdicts_follow_the_numbers(tmp_path):
     fake_results(tmp_path)
-    verdicts = {r[0]: r[-1] for r in claims(tmp_path)}
-    assert verdicts["3-6"] == "holds"  # 0.9096 exactly
-    assert verdicts["7-9"] == "holds"  # (0, 0) is the best cell
-    assert verdicts["16-17"] == "holds"  # falls with depth, worst at 10
-    assert verdicts["22"] == "holds" and verdicts["33-34"] == "holds"
+    got = verdicts(tmp_path)
+    assert got["3-6", "softmax regression by GD: 90.96 %"] == "holds"  # 0.9096 exactly
+    assert got["7-9", "any non-zero L1/L2 penalty only lowers accuracy"] == "holds"
+    assert [v for (c, _), v in got.items() if c in ("11", "12-13", "14-15", "16-17", "18", "22", "33-34")] == [
+        "holds"
+    ] * 11
     grid = json.loads((tmp_path / "results" / "grid.json").read_text())
     grid["acc"][3][4] = 0.9
     write_json(tmp_path / "results" / "grid.json", grid)
-    assert {r[0]: r[-1] for r in claims(tmp_path)}["7-9"] == "does not hold"
+    assert verdicts(tmp_path)["7-9", "any non-zero L1/L2 penalty only lowers accuracy"] == "does not hold"
+
+
+def test_significance_decides_best_depth_and_gains(tmp_path):
+    fake_results(tmp_path)
+    fake_points(tmp_path, "depth_sgd", {**DEPTH_SGD, 6: 0.966}.get)  # 6 layers: +0.4 points over 7, 4 std
+    fake_points(tmp_path, "seed_mlp", lambda x: 0.93)  # +2.0 points, the notebook +5.2
+    got = verdicts(tmp_path)
+    assert got["14-15", "SGD: 7 layers best"] == "does not hold"
+    assert got["11", "784-512-10 MLP: about +5.2 points over softmax regression"] == "does not hold"
+    # The same means, seeds 2 points apart: the 95 % intervals say nothing either way.
+    fake_points(tmp_path, "seed_mlp", lambda x: 0.962, jitter=(-0.02, 0.0, 0.02))
+    assert verdicts(tmp_path)["11", "784-512-10 MLP: about +5.2 points over softmax regression"] == "inconclusive"
+    fake_points(tmp_path, "depth_rmsprop", lambda x: 0.96 + 0.001 * (x % 2), jitter=(-0.01, 0.0, 0.01))
+    assert verdicts(tmp_path)["16-17", "RMSprop: accuracy falls with depth"] == "inconclusive"
+
+
+def test_neuron_claims_state_what_was_proven(tmp_path):
+    fake_results(tmp_path)
+    rows = {r[1]: r for r in claims(tmp_path) if r[0] == "text"}
+    assert list(rows) == [
+        "and is one Heaviside neuron θ(w·x + b)",
+        "or is one Heaviside neuron θ(w·x + b)",
+        "not is one Heaviside neuron θ(w·x + b)",
+        "xor is not computable by any single threshold neuron",
+        "xor is computed by two layers (via DNF)",
+    ]
+    assert all(r[-1] == "holds" for r in rows.values())
+    assert "w = (1, 1), b = -0.5: 00→0, 01→1, 10→1, 11→1" in rows["or is one Heaviside neuron θ(w·x + b)"][3]
+    assert "hidden" not in rows["or is one Heaviside neuron θ(w·x + b)"][3]
+    assert "λ = (1, 1, 1, 1)" in rows["xor is not computable by any single threshold neuron"][3]
+    assert rows["xor is computed by two layers (via DNF)"][3].startswith("2 layers, 2 hidden")
 
 
 def test_logic_stage_verifies_the_notebooks_networks(tmp_path):
@@ -177,18 +258,62 @@ def test_logic_stage_verifies_the_notebooks_networks(tmp_path):
     neurons = {n["name"]: n for n in logic["neurons"]}
     assert neurons["and"]["bias"] == -1.5 and neurons["or"]["bias"] == -0.5
     assert neurons["not"]["weights"] == [-1.0]
+    assert all(n["computes"] and n["is_notebook_neuron"] for n in neurons.values())
+    single = {n["name"]: n for n in logic["single_neuron"]}
+    assert [single[k]["separable"] for k in ("and", "or", "not", "xor")] == [True, True, True, False]
+    assert single["xor"]["certificate"] == [1, 1, 1, 1] and single["xor"]["checked"]
 
 
-def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch):
+def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, capsys, caplog):
     out = tmp_path / "out"
     only = ["softmax_gd", "seed_mlp", "seed_dropout", "autoencoders", "logic", "grid"]
-    report = rep.reproduce(tiny_profile, out, only).read_text()
+    report = rep.reproduce(tiny_profile, out, only, command="lightning-mnist reproduce --test").read_text()
     for cell in ("3-6", "7-9", "11", "18", "19-21", "22", "33-34", "text"):
         assert f"| {cell} |" in report
     for fig in ("grid", "reconstructions_sigmoid", "reconstructions_linear"):
         assert f"figures/{fig}.png" in report and (out / "figures" / f"{fig}.png").is_file()
+    # One result line per run, no Lightning banner between them.
+    captured = capsys.readouterr()
+    lines = [ln for ln in captured.out.splitlines() if ": " in ln]
+    points = [f"{s}/{p.key}:" for s in only[:4] for p in sweep_points(s, tiny_profile)]
+    assert [ln.split(" ", 1)[0] for ln in lines] == ["grid:", "logic:", *points]
+    assert all(
+        re.search(r"(test accuracy [\d.]+ %|test/mse [\d.]+), [\d.]+ s \([\d.]+ s CPU\)$", ln) for ln in lines[2:]
+    )
+    noise = captured.out + captured.err + caplog.text
+    for banner in ("GPU available", "TPU available", "LOCAL_RANK", "You are using a CUDA device", "Seed set"):
+        assert banner not in noise
+    # The record of how it was made.
+    (session,) = json.loads((out / "results" / "record.json").read_text())["sessions"]
+    assert session["command"] == "lightning-mnist reproduce --test"
+    assert {"torch", "numpy", "sympy", "torchmetrics"} <= set(session["versions"])
+    assert any("lightning" in k and v for k, v in session["versions"].items())
+    assert {"platform", "cpu", "cpu_count", "gpus"} <= set(session["machine"])
+    assert session["wall_seconds"] > 0 and session["runs_trained"] == session["runs"] - 2
+    assert "git" in session
+    for text in ("## Record", "lightning-mnist reproduce --test", "version: torch", "total wall time"):
+        assert text in report
+    point = sweep_points("seed_mlp", tiny_profile)[0]
+    assert json.loads(point.result_path(out).read_text())["cpu_seconds"] > 0
+    # Training-length claims under a 1-epoch profile: never "does not hold".
+    got = {r[0]: r[-1] for r in claims(out, tiny_profile)}
+    for cell in ("11", "18", "22", "33-34"):
+        assert got[cell].startswith("not comparable (1 epochs, the notebook 50")
     monkeypatch.setattr(sweeps, "run_point", lambda *a, **k: pytest.fail("re-ran a finished point"))
     monkeypatch.setattr(
         rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in rep.EXTRA_STAGES}
     )
-    assert rep.reproduce(tiny_profile, out, only).read_text() == report
+    again = rep.reproduce(tiny_profile, out, only, command="lightning-mnist reproduce --test").read_text()
+    record = re.compile(r"## Record.*?(?=\n## )", flags=re.S)
+    assert record.sub("", again) == record.sub("", report)
+    assert "[done before]" in capsys.readouterr().out
+    assert len(json.loads((out / "results" / "record.json").read_text())["sessions"]) == 2
+
+
+def test_record_without_git_or_gpu(monkeypatch):
+    def no_git(*a, **k):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(rep.subprocess, "run", no_git)
+    assert rep._git_commit() is None
+    assert rep.machine()["cpu_count"] >= 1

@@ -1,0 +1,99 @@
+"""The statistical rules on synthetic per-seed data whose answer is known, and the exact proofs."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from fractions import Fraction
+
+import pytest
+
+from lightning_mnist.study import stats
+
+ROWS = [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def seeds(mean, std, n, seed=0):
+    rng = random.Random(seed)
+    return [rng.gauss(mean, std) for _ in range(n)]
+
+
+def test_welch_finds_a_real_difference_and_not_a_fake_one():
+    a, b = seeds(0.97, 0.001, 5, 1), seeds(0.96, 0.001, 5, 2)
+    assert stats.significantly_greater(a, b) and not stats.significantly_greater(b, a)
+    same = seeds(0.96, 0.01, 5, 3), seeds(0.96, 0.01, 5, 4)
+    assert not stats.significantly_greater(*same) and not stats.significantly_greater(*same[::-1])
+    # Welch's t agrees with scipy's
+    from scipy.stats import ttest_ind
+
+    t, _, p = stats.welch(a, b)
+    ref = ttest_ind(a, b, equal_var=False)
+    assert (t, p) == pytest.approx((ref.statistic, ref.pvalue))
+
+
+def test_gain_interval_covers_the_true_gain_and_rules_follow():
+    base = [0.9096]  # deterministic: a constant
+    runs = seeds(0.9096 + 0.052, 0.001, 4, 5)
+    _, lo, hi = stats.diff_interval(runs, base)
+    assert lo < 0.052 < hi and hi - lo < 0.01
+    assert stats.equivalence_verdict((lo, hi), 0.052, 0.01) == "holds"
+    assert stats.equivalence_verdict((lo, hi), 0.0233, 0.01) == "does not hold"
+    wide = stats.diff_interval(seeds(0.96, 0.03, 2, 6), base)
+    assert stats.equivalence_verdict(wide[1:], 0.052, 0.01) == "inconclusive"
+    assert stats.diff_interval([0.9], [0.8]) is None
+
+
+def test_spearman_interval_sees_a_falling_sweep_and_no_trend():
+    falling = {x: seeds(0.97 - 0.003 * x, 0.0005, 3, x) for x in range(1, 11)}
+    rho, lo, hi = stats.bootstrap_spearman(falling)
+    assert rho < -0.9 and hi < 0
+    assert stats.sign_verdict((lo, hi), -1) == "holds"
+    flat = {x: seeds(0.96, 0.005, 3, 100 + x) for x in range(1, 11)}
+    _, lo, hi = stats.bootstrap_spearman(flat)
+    assert lo < 0 < hi and stats.sign_verdict((lo, hi), -1) == "inconclusive"
+    assert stats.bootstrap_spearman(flat) == stats.bootstrap_spearman(flat)  # seeded
+    assert stats.spearman([1, 2, 3], [3, 2, 1]) == -1.0
+
+
+def test_one_run_below_a_group():
+    group = seeds(0.985, 0.001, 3, 7)
+    assert stats.below_prediction(0.97, group) == "holds"
+    assert stats.below_prediction(0.985, group) == "inconclusive"
+    assert stats.below_prediction(0.97, [0.985]) == "inconclusive"
+
+
+def test_and_or_not_are_one_neuron_with_the_notebooks_weights():
+    tables = {
+        "and": ([(r, r[0] & r[1]) for r in ROWS], (1, 1), -1.5),
+        "or": ([(r, r[0] | r[1]) for r in ROWS], (1, 1), -0.5),
+        "not": ([((0,), 1), ((1,), 0)], (-1,), 0.5),
+    }
+    for table, w, b in tables.values():
+        assert stats.neuron_computes(w, b, table)
+        assert stats.separability(table)["separable"]
+    assert not stats.neuron_computes((1, 1), -0.5, tables["and"][0])  # or's weights are not and's
+
+
+def test_xor_certificate_is_exact_and_any_neuron_fails():
+    xor = [(r, r[0] ^ r[1]) for r in ROWS]
+    proof = stats.separability(xor)
+    assert proof == {"separable": False, "certificate": [1, 1, 1, 1], "checked": True}
+    assert stats.check_certificate([Fraction(1, 4)] * 4, xor)
+    assert not stats.check_certificate([0, 0, 0, 0], xor) and not stats.check_certificate([1, -1, 1, 1], xor)
+    # What the certificate proves, tried: no weights on a grid compute xor.
+    grid = [Fraction(k, 2) for k in range(-6, 7)]
+    assert not any(stats.neuron_computes((w1, w2), b, xor) for w1, w2, b in itertools.product(grid, repeat=3))
+
+
+def test_exactly_xor_and_xnor_of_the_16_two_input_functions_need_two_layers():
+    inseparable = []
+    for outputs in itertools.product((0, 1), repeat=4):
+        table = list(zip(ROWS, outputs, strict=True))
+        proof = stats.separability(table)
+        assert proof["checked"]
+        if proof["separable"]:
+            assert stats.neuron_computes(proof["weights"], proof["bias"], table)
+        else:
+            assert stats.check_certificate(proof["certificate"], table)
+            inseparable.append(outputs)
+    assert inseparable == [(0, 1, 1, 0), (1, 0, 0, 1)]

@@ -1,0 +1,168 @@
+"""A sweep's seeds of one sweep value trained as one ``StackedMLP`` run (``Profile.stack_seeds``).
+
+The points of a sweep value differ only in their seed. When their config builds an
+``MLPClassifier`` (seed_mlp, width, depth_sgd, depth_rmsprop, seed_dropout), the seeds whose
+result is missing are trained together as one ``StackedMLP`` (``lightning_mnist.models.stacked``)
+with the CLI's own Trainer and DataModule, built from the same arguments ``run_point`` uses;
+each seed's result goes to its usual point file, so ``collect``, figures and resumes see the
+same files as from separate runs. Copy i starts from the weights its own run would draw and
+sees the same minibatches (the DataModule shuffles with its own seed, not the run's), so it
+follows its separate run up to float rounding; only dropout masks are drawn differently
+(independently per copy, from the first seed's stream).
+
+Other points (softmax_gd, the autoencoders) run one by one through ``run_point``.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from lightning_mnist.checkpoints import SaveOnSigterm
+from lightning_mnist.models.mlp import MLPClassifier
+from lightning_mnist.models.stacked import StackedMLP, copy_metrics
+from lightning_mnist.trainer_cli import build_cli
+
+__all__ = ["STACKABLE_CONFIGS", "build_stacked_cli", "run_stacked", "run_sweep_stacked"]
+
+# Shipped configs whose model is an MLPClassifier (checked again on the built model).
+STACKABLE_CONFIGS = ("seed_mlp", "width", "depth_sgd", "depth_rmsprop", "seed_dropout")
+
+
+def build_stacked_cli(config: str, overrides: list[str], seeds: list[int], args: list[str]):
+    """``build_cli`` for ``config`` with ``overrides`` and ``args``, its model replaced by a
+    ``StackedMLP`` of the configured ``MLPClassifier``, one copy per seed.
+
+    The CLI seeds everything with ``seeds[0]`` (dropout masks); each copy's initial weights
+    come from its own seed."""
+    cli = build_cli(["--config", config, *overrides, "--seed_everything", str(seeds[0]), *args], run=False)
+    if not isinstance(cli.model, MLPClassifier):
+        raise TypeError(f"{config}: stacked seeds need an MLPClassifier, the config builds {type(cli.model).__name__}")
+    h = cli.model.hparams
+    cli.model = StackedMLP(
+        h.layers, h.optimizer, h.lr, seeds=list(seeds), num_features=h.num_features, num_classes=h.num_classes
+    )
+    cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
+    return cli
+
+
+def _run_args(points, profile, out: Path, progress_position: int) -> list[str]:
+    """What ``run_point`` passes besides config, overrides and seed (the group's shared part)."""
+    point = points[0]
+    name = f"{point.sweep}/{point.key.rsplit('seed=', 1)[0]}stacked-seeds={'_'.join(str(p.seed) for p in points)}"
+    return [
+        "--trainer.max_epochs",
+        str(point.epochs or profile.epochs),
+        "--trainer.limit_train_batches",
+        str(profile.limit_train_batches),
+        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
+        *profile.data_args(),
+        *(["--trainer.precision", profile.precision] if profile.precision != "32-true" else []),
+        "--trainer.enable_checkpointing",
+        "false",
+        "--trainer.enable_model_summary",
+        "false",
+        "--trainer.logger.init_args.save_dir",
+        str(out / "runs"),
+        "--trainer.logger.init_args.name",
+        name,
+        "--trainer.logger.init_args.version",
+        "0",
+        "--trainer.callbacks+=TQDMProgressBar",
+        "--trainer.callbacks.process_position",
+        str(progress_position),
+        "--trainer.callbacks.refresh_rate",
+        "1",
+        "--trainer.callbacks.leave",
+        "false",
+    ]
+
+
+def run_stacked(points, profile, out: Path, progress_position: int = 1) -> list[dict]:
+    """Train ``points`` (one config and overrides, several seeds) as one stacked run; write
+    and return each point's result, as ``run_point`` would."""
+    from lightning_mnist.study.sweeps import point_settings, write_json
+
+    point = points[0]
+    seeds = [p.seed for p in points]
+    cli = build_stacked_cli(
+        point.config, list(point.overrides), seeds, _run_args(points, profile, out, progress_position)
+    )
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    train_seconds = time.perf_counter() - start
+    (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
+    results = []
+    for p, metrics in zip(points, copy_metrics(test, len(points)), strict=True):
+        result = {
+            **asdict(p),
+            "profile": profile.name,
+            "epochs": p.epochs or profile.epochs,
+            "test": metrics,
+            "test_acc": metrics["test/acc"],
+            "train_seconds": train_seconds / len(points),  # this seed's share of the stacked run
+            "stacked_seeds": seeds,
+            "settings": point_settings(p, profile),
+        }
+        if cli.trainer.is_global_zero:
+            write_json(p.result_path(out), result)
+        results.append(result)
+    del cli
+    gc.collect()
+    return results
+
+
+def _stackable(point) -> bool:
+    return point.config in STACKABLE_CONFIGS and not point.checkpoint
+
+
+def run_sweep_stacked(points, profile, out: Path, on_point: Callable | None = None) -> list[dict]:
+    """``run_sweep``'s loop with the missing seeds of each sweep value trained together."""
+    from lightning_mnist.study.sweeps import load_result, run_point
+
+    results: dict[int, dict] = {}
+    upstream_rerun = False
+    i = 0
+    while i < len(points):
+        point = points[i]
+        if not _stackable(point):
+            if on_point:
+                on_point(point)
+            done = None if upstream_rerun else load_result(point, profile, out)
+            if done is None:
+                done = run_point(point, profile, out)
+                upstream_rerun = upstream_rerun or point.checkpoint
+            results[i] = done
+            i += 1
+            continue
+        j = i  # the run of points that differ only in their seed
+        while j < len(points) and _same_but_seed(points[j], point):
+            j += 1
+        todo = []
+        for k in range(i, j):
+            if on_point:
+                on_point(points[k])
+            done = load_result(points[k], profile, out)
+            if done is None:
+                todo.append(k)
+            else:
+                results[k] = done
+        if todo:
+            for k, done in zip(todo, run_stacked([points[k] for k in todo], profile, out), strict=True):
+                results[k] = done
+        i = j
+    return [results[k] for k in range(len(points))]
+
+
+def _same_but_seed(a, b) -> bool:
+    return (a.sweep, a.config, a.overrides, a.x, a.epochs, a.checkpoint) == (
+        b.sweep,
+        b.config,
+        b.overrides,
+        b.x,
+        b.epochs,
+        b.checkpoint,
+    )

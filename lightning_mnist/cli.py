@@ -36,7 +36,8 @@ def sweep_main(argv: list[str]) -> None:
     """``lightning-mnist sweep NAME [--index I]`` and ``lightning-mnist collect NAME``."""
     import argparse
 
-    from lightning_mnist.study.sweeps import PROFILES, SWEEPS, collect, run_sweep, sweep_points
+    from lightning_mnist.study.runs import run_sweep
+    from lightning_mnist.study.sweeps import PROFILES, SWEEPS, collect, sweep_points
 
     command, rest = argv[0], argv[1:]
     parser = argparse.ArgumentParser(

@@ -27,12 +27,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.study.runs import run_sweep
 from lightning_mnist.study.sweeps import (
     PROFILES,
     Profile,
     collect,
     quiet_lightning,
-    run_sweep,
     settings_mismatch,
     sweep_points,
     write_json,

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.models.mlp import MLPClassifier
 from lightning_mnist.models.stacked import StackedMLP, copy_metrics
+from lightning_mnist.study.sweeps import point_settings, write_json
 from lightning_mnist.trainer_cli import build_cli
 
-__all__ = ["STACKABLE_CONFIGS", "build_stacked_cli", "run_stacked", "run_sweep_stacked"]
+__all__ = ["STACKABLE_CONFIGS", "build_stacked_cli", "run_stacked", "same_but_seed", "stackable"]
 
 # Shipped configs whose model is an MLPClassifier (checked again on the built model).
 STACKABLE_CONFIGS = ("seed_mlp", "width", "depth_sgd", "depth_rmsprop", "seed_dropout")
@@ -84,8 +84,6 @@ def _run_args(points, profile, out: Path, progress_position: int) -> list[str]:
 def run_stacked(points, profile, out: Path, progress_position: int = 1) -> list[dict]:
     """Train ``points`` (one config and overrides, several seeds) as one stacked run; write
     and return each point's result, as ``run_point`` would."""
-    from lightning_mnist.study.sweeps import point_settings, write_json
-
     point = points[0]
     seeds = [p.seed for p in points]
     cli = build_stacked_cli(
@@ -115,49 +113,11 @@ def run_stacked(points, profile, out: Path, progress_position: int = 1) -> list[
     return results
 
 
-def _stackable(point) -> bool:
+def stackable(point) -> bool:
     return point.config in STACKABLE_CONFIGS and not point.checkpoint
 
 
-def run_sweep_stacked(points, profile, out: Path, on_point: Callable | None = None) -> list[dict]:
-    """``run_sweep``'s loop with the missing seeds of each sweep value trained together."""
-    from lightning_mnist.study.sweeps import load_result, run_point
-
-    results: dict[int, dict] = {}
-    upstream_rerun = False
-    i = 0
-    while i < len(points):
-        point = points[i]
-        if not _stackable(point):
-            if on_point:
-                on_point(point)
-            done = None if upstream_rerun else load_result(point, profile, out)
-            if done is None:
-                done = run_point(point, profile, out)
-                upstream_rerun = upstream_rerun or point.checkpoint
-            results[i] = done
-            i += 1
-            continue
-        j = i  # the run of points that differ only in their seed
-        while j < len(points) and _same_but_seed(points[j], point):
-            j += 1
-        todo = []
-        for k in range(i, j):
-            if on_point:
-                on_point(points[k])
-            done = load_result(points[k], profile, out)
-            if done is None:
-                todo.append(k)
-            else:
-                results[k] = done
-        if todo:
-            for k, done in zip(todo, run_stacked([points[k] for k in todo], profile, out), strict=True):
-                results[k] = done
-        i = j
-    return [results[k] for k in range(len(points))]
-
-
-def _same_but_seed(a, b) -> bool:
+def same_but_seed(a, b) -> bool:
     return (a.sweep, a.config, a.overrides, a.x, a.epochs, a.checkpoint) == (
         b.sweep,
         b.config,

@@ -48,7 +48,7 @@ class Profile:
     data_dir: str | None = None  # None: the DataModule's default (the vendored MNIST)
     verify_checksums: bool = True
     precision: str = "32-true"  # --trainer.precision of every run ("bf16-mixed": autocast to bf16)
-    stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.stacked_runs)
+    stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.runs, study.stacked_runs)
 
     def data_kwargs(self) -> dict:
         return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
@@ -285,46 +285,6 @@ def quiet_lightning():
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
-
-
-def run_sweep(
-    name: str,
-    profile: Profile,
-    out: Path,
-    index: int | None = None,
-    on_point: Callable[[Point], None] | None = None,
-    on_result: Callable[[Point, dict, bool], None] | None = None,
-    progress: bool = True,
-) -> list[dict]:
-    """Run every point of ``name`` (or only point ``index``), skipping those already done.
-
-    ``on_point(point)`` before each point, ``on_result(point, result, ran)`` after it (``ran``:
-    False for a point whose file was reused); ``progress``: each run's per-epoch bar."""
-    points = sweep_points(name, profile)
-    if index is not None:
-        if not 0 <= index < len(points):
-            raise ConfigError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
-        points = [points[index]]
-    if profile.stack_seeds and index is None:
-        from lightning_mnist.study.stacked_runs import run_sweep_stacked
-
-        return run_sweep_stacked(points, profile, out, on_point)
-    results = []
-    upstream_rerun = False
-    with quiet_lightning():
-        for point in points:
-            if on_point:
-                on_point(point)
-            # Points after a rerun checkpointing point may load its checkpoint: rerun them too.
-            done = None if upstream_rerun else load_result(point, profile, out)
-            ran = done is None
-            if ran:
-                done = run_point(point, profile, out, progress=progress)
-                upstream_rerun = upstream_rerun or point.checkpoint
-            results.append(done)
-            if on_result:
-                on_result(point, done, ran)
-    return results
 
 
 def collect(name: str, out: Path, profile: Profile | None = None) -> list[dict]:

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lightning_mnist.study.sweeps import Profile, run_sweep
+from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.sweeps import Profile
 
 SIDES = {
     "float32 separate": ("32-true", False),

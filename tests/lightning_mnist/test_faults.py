@@ -22,7 +22,8 @@ from lightning_mnist.checkpoints import AtomicCheckpointIO
 from lightning_mnist.errors import MissingResultsError
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study import sweeps
-from lightning_mnist.study.sweeps import PROFILES, collect, point_settings, run_sweep, sweep_points, write_json
+from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.sweeps import PROFILES, collect, point_settings, sweep_points, write_json
 from lightning_mnist.trainer_cli import build_cli
 from logicnets.files import OutputPathError
 
@@ -175,14 +176,9 @@ def test_stages_of_another_profile_are_rerun(tmp_path):
 def test_report_leaves_out_another_profiles_results(tmp_path):
     from lightning_mnist.study.report import write_report
 
-    write_json(
-        tmp_path / "results" / "seed_mlp.json",
-        [{"x": None, "n": 2, "acc_mean": 0.5, "acc_std": 0.0, "epochs": 1, "seconds_mean": 1.0, "profile": "smoke"}],
-    )
-    write_json(
-        tmp_path / "results" / "seed_dropout.json",
-        [{"x": None, "n": 2, "acc_mean": 0.6, "acc_std": 0.0, "epochs": 1, "seconds_mean": 1.0, "profile": "smoke"}],
-    )
+    row = {"n": 2, "acc_std": 0.0, "epochs": 1, "seconds_mean": 1.0, "profile": "smoke"}
+    rows = [{**row, "x": 2, "acc_mean": 0.6}, {**row, "x": 4, "acc_mean": 0.7}]
+    write_json(tmp_path / "results" / "width.json", rows)
     smoke = write_report(tmp_path, PROFILES["smoke"]).read_text()
     quick = write_report(tmp_path, PROFILES["quick"]).read_text()
     assert "60.00 ± 0.00 %" in smoke and "60.00" not in quick

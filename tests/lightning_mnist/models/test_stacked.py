@@ -9,7 +9,8 @@ from lightning_mnist import Layer, MLPClassifier, MNISTDataModule
 from lightning_mnist.backend import pl
 from lightning_mnist.models.stacked import StackedMLP, copy_metrics
 from lightning_mnist.study import stacked_runs
-from lightning_mnist.study.sweeps import Profile, load_result, run_sweep, sweep_points
+from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.sweeps import Profile, load_result, sweep_points
 
 LAYERS = [Layer(16, "relu"), Layer(12, "tanh")]
 

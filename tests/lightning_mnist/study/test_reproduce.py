@@ -12,7 +12,8 @@ import pytest
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study import sweeps
 from lightning_mnist.study.report import claims, write_report
-from lightning_mnist.study.sweeps import PROFILES, Point, collect, run_sweep, sweep_points, write_json
+from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.sweeps import PROFILES, Point, collect, sweep_points, write_json
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,66 @@
+"""Running a sweep: its points one by one, or each sweep value's seeds as one stacked run
+(``Profile.stack_seeds``), skipping points whose result file is already there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lightning_mnist.errors import ConfigError
+from lightning_mnist.study import stacked_runs, sweeps
+from lightning_mnist.study.stacked_runs import same_but_seed, stackable
+from lightning_mnist.study.sweeps import Point, Profile, load_result, quiet_lightning, sweep_points
+
+
+def run_sweep(
+    name: str,
+    profile: Profile,
+    out: Path,
+    index: int | None = None,
+    on_point: Callable[[Point], None] | None = None,
+    on_result: Callable[[Point, dict, bool], None] | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Run every point of ``name`` (or only point ``index``), skipping those already done.
+
+    ``on_point(point)`` before each point, ``on_result(point, result, ran)`` after it (``ran``:
+    False for a point whose file was reused); ``progress``: each run's per-epoch bar."""
+    points = sweep_points(name, profile)
+    if index is not None:
+        if not 0 <= index < len(points):
+            raise ConfigError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
+        points = [points[index]]
+    results = []
+    upstream_rerun = False
+    with quiet_lightning():
+        for group in _groups(points, stack=profile.stack_seeds and index is None):
+            done: dict[int, dict] = {}
+            for i, point in enumerate(group):
+                if on_point:
+                    on_point(point)
+                # Points after a rerun checkpointing point may load its checkpoint: rerun them too.
+                found = None if upstream_rerun else load_result(point, profile, out)
+                if found is not None:
+                    done[i] = found
+            todo = [i for i in range(len(group)) if i not in done]
+            if len(todo) > 1:
+                done.update(zip(todo, stacked_runs.run_stacked([group[i] for i in todo], profile, out), strict=True))
+            elif todo:
+                done[todo[0]] = sweeps.run_point(group[todo[0]], profile, out, progress=progress)
+            upstream_rerun = upstream_rerun or any(group[i].checkpoint for i in todo)
+            for i, point in enumerate(group):
+                results.append(done[i])
+                if on_result:
+                    on_result(point, done[i], i in todo)
+    return results
+
+
+def _groups(points: list[Point], stack: bool) -> list[list[Point]]:
+    """Consecutive points, one per group; with ``stack``, a stackable sweep value's seeds together."""
+    groups: list[list[Point]] = []
+    for point in points:
+        if stack and groups and stackable(point) and same_but_seed(groups[-1][0], point):
+            groups[-1].append(point)
+        else:
+            groups.append([point])
+    return groups

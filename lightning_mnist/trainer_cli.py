@@ -3,6 +3,8 @@ the way ``lightning-mnist`` does (for the command line, the sweeps and tests ali
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -98,7 +100,7 @@ class MNISTCLI(lightning_cli.LightningCLI):
         built = super().instantiate_trainer(**kwargs)
         for logger in built.loggers:
             if isinstance(logger, loggers.CSVLogger):
-                name_failed_writes(logger)
+                write_metrics_atomically(logger)
         return built
 
     def _parse_ckpt_path(self) -> None:
@@ -155,21 +157,44 @@ class MNISTCLI(lightning_cli.LightningCLI):
                 print(f"{label}: {float(metrics[key]):.4f}  (run directory: {log_dir})")
 
 
-def name_failed_writes(logger) -> None:
-    """Make a failed write of a CSVLogger's metrics.csv (a full disk) an ``OutputPathError``
-    naming the file: Lightning's writer raises a bare OSError that names nothing."""
+def write_metrics_atomically(logger) -> None:
+    """Make a CSVLogger write metrics.csv whole through ``atomic_write``: Lightning's writer
+    appends in place, so a kill or a full disk leaves a truncated file under the final name,
+    and its bare OSError names no path. Remote (fsspec URL) log folders keep Lightning's writer."""
     save = logger.save
 
-    def checked_save() -> None:
+    def atomic_save() -> None:
+        writer = logger.experiment
+        path = getattr(writer, "metrics_file_path", None)
+        if path is not None and "://" not in str(path) and getattr(writer, "save", None) is not None:
+            writer.save = lambda: _save_rows(writer)  # once per writer; Lightning's save calls it
         try:
             save()
         except OutputPathError:
             raise
         except OSError as err:
-            path = getattr(logger.experiment, "metrics_file_path", None) or logger.log_dir
-            raise OutputPathError(f"cannot write {path}: {err.strerror or err}") from err
+            raise OutputPathError(f"cannot write {path or logger.log_dir}: {err.strerror or err}") from err
 
-    logger.save = checked_save
+    logger.save = atomic_save
+
+
+def _save_rows(writer) -> None:
+    """The rows on disk plus the new ones, under the union of their keys, written whole."""
+    if not writer.metrics:
+        return
+    path = Path(writer.metrics_file_path)
+    rows = []
+    if path.is_file():
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    keys = sorted(set(writer.metrics_keys).union(*writer.metrics, *rows))
+    writer.metrics_keys[:] = keys
+    table = io.StringIO(newline="")
+    out = csv.DictWriter(table, fieldnames=keys)
+    out.writeheader()
+    out.writerows(rows + writer.metrics)
+    atomic_write(path, table.getvalue())
+    writer.metrics = []
 
 
 def resolve_config_names(argv: list[str]) -> list[str]:

@@ -18,463 +18,19 @@ import os
 import statistics
 from pathlib import Path
 
-from lightning_mnist.study import stats
+from lightning_mnist.study.claims import (
+    FLAT_MARGIN,
+    GAIN_MARGIN,
+    by_x,
+    claims,
+    judging,
+    load_results,
+    mean_pm,
+    runs,
+    table_text,
+)
 from lightning_mnist.study.sweeps import Profile
 from logicnets.files import atomic_write
-
-NOTEBOOK = {"softmax_gd": 0.9096, "mlp_gain": 0.052, "dropout_gain": 0.0233}
-
-
-# The profile whose report write_report is writing: results another profile left in the same
-# folder are left out (as not run), not reported as this one's.
-_PROFILE: str | None = None
-
-
-def _load(out: Path, name: str):
-    path = out / "results" / f"{name}.json"
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    records = data if isinstance(data, list) else [data]
-    recorded = {r.get("profile") for r in records if isinstance(r, dict)} - {None}
-    if _PROFILE is not None and recorded and recorded != {_PROFILE}:
-        return None
-    return data
-
-
-NOTEBOOK_EPOCHS = 50
-GAIN_MARGIN = 0.01  # "+g points" holds if the gain's 95 % interval lies within g ± 1 point
-FLAT_MARGIN = 0.01  # "flat": every wider layer within ± 1 point of 2^7 (95 % interval)
-KNEE = 128
-
-
-def _pct(v: float) -> str:
-    return f"{100 * v:.2f} %"
-
-
-def _pm(row: dict) -> str:
-    return f"{100 * row['acc_mean']:.2f} ± {100 * row['acc_std']:.2f} % (n={row['n']})"
-
-
-def _verdict(ok: bool | None) -> str:
-    return {True: stats.HOLDS, False: stats.FAILS, None: stats.NOT_RUN}[ok]
-
-
-def _pts(d: float) -> str:
-    return f"{100 * d:+.2f}"
-
-
-def _interval(iv) -> str:
-    return "no interval (fewer than 2 seeds)" if iv is None else f"{_pts(iv[0])} [{_pts(iv[1])}, {_pts(iv[2])}] points"
-
-
-def claims(out: Path, profile: Profile | None = None) -> list[list[str]]:
-    """Rows of (cell, the notebook says, rule, we measured, settings, verdict), for each finished part.
-
-    Per-seed statistics come from the point files (with ``profile``: only those computed with
-    its settings, as ``collect`` counts them)."""
-    global _CURRENT
-    _CURRENT, previous = profile or _CURRENT, _CURRENT
-    try:
-        return [row for claim in CLAIMS for row in claim(out)]
-    finally:
-        _CURRENT = previous
-
-
-_CURRENT: Profile | None = None
-
-
-def runs(out: Path, name: str) -> list[dict]:
-    """The per-seed results of sweep ``name`` (point files) that belong to this report."""
-    if _CURRENT is not None:
-        from lightning_mnist.study.sweeps import load_result, sweep_points
-
-        found = [load_result(p, _CURRENT, out, warn=False) for p in sweep_points(name, _CURRENT)]
-        return [r for r in found if r is not None]
-    results = []
-    for f in sorted((out / "points" / name).glob("*.json")):
-        try:
-            r = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(r, dict) and (_PROFILE is None or r.get("profile") in (None, _PROFILE)):
-            results.append(r)
-    return results
-
-
-def by_x(results: list[dict], field: str = "test_acc") -> dict:
-    """Per-seed values of ``field`` grouped by the sweep value."""
-    groups: dict = {}
-    for r in results:
-        if r.get(field) is not None:
-            groups.setdefault(r.get("x"), []).append(float(r[field]))
-    return groups
-
-
-def not_comparable(results: list[dict]) -> str | None:
-    """Why these runs' training differs from the notebook's (50 full epochs), or None."""
-    if not results:
-        return None
-    epochs = {r.get("epochs") for r in results}
-    batches = {(r.get("settings") or {}).get("limit_train_batches", 1.0) for r in results}
-    why = []
-    if epochs != {NOTEBOOK_EPOCHS}:
-        why.append(f"{'/'.join(map(str, sorted(e for e in epochs if e is not None)))} epochs, the notebook 50")
-    if batches - {1}:
-        why.append(f"{'/'.join(map(str, sorted(batches, key=str)))} training batches per epoch, the notebook all")
-    return "; ".join(why) or None
-
-
-def _judge(verdict: str, why_not: str | None) -> str:
-    """A training-length dependent verdict: "not comparable" when the settings differ."""
-    return f"{stats.NOT_COMPARABLE} ({why_not}; on these settings: {verdict})" if why_not else verdict
-
-
-def _softmax_claim(out: Path) -> list[list[str]]:
-    gd = _load(out, "softmax_gd")
-    if not gd:
-        return []
-    acc = gd[0]["acc_mean"]
-    return [
-        [
-            "3-6",
-            "softmax regression by GD: 90.96 %",
-            "deterministic (GD from W = 0, no seeds): holds if the test accuracy rounds to 90.96 %",
-            _pct(acc),
-            "W = 0, lr 1, 100 full-batch iterations",
-            _verdict(round(acc, 4) == NOTEBOOK["softmax_gd"]),
-        ]
-    ]
-
-
-def _grid_claim(out: Path) -> list[list[str]]:
-    grid = _load(out, "grid")
-    if not grid:
-        return []
-    acc = grid["acc"]
-    base = acc[0][0]
-    others = [v for i, r in enumerate(acc) for j, v in enumerate(r) if (i, j) != (0, 0)]
-    return [
-        [
-            "7-9",
-            "any non-zero L1/L2 penalty only lowers accuracy",
-            "deterministic (GD from W = 0): holds if every cell with l1 > 0 or l2 > 0 scores below l1 = l2 = 0",
-            f"l1 = l2 = 0: {_pct(base)}; best other cell: {_pct(max(others))}; "
-            f"{sum(v >= base for v in others)} of {len(others)} cells reach l1 = l2 = 0",
-            "20 x 20 grid, lr 1, 10 iterations",
-            _verdict(max(others) < base),
-        ]
-    ]
-
-
-def _gain_claim(out: Path, cell: str, text: str, name: str, base_name: str, gain: float, optimizer: str):
-    new, base = runs(out, name), runs(out, base_name)
-    row = _load(out, name)
-    if not (new and base and row):
-        return []
-    a, b = by_x(new).get(None, []), by_x(base).get(None, [])
-    iv = stats.diff_interval(a, b)
-    verdict = stats.equivalence_verdict(None if iv is None else iv[1:], gain, GAIN_MARGIN)
-    return [
-        [
-            cell,
-            text,
-            f"holds if the 95 % Welch interval of the gain (over seeds) lies within {_pts(gain)} ± "
-            f"{100 * GAIN_MARGIN:.0f} point, does not hold if it lies wholly outside, else inconclusive",
-            f"{_pm(row[0])}; gain {_interval(iv)}",
-            _settings(row[0], optimizer),
-            _judge(verdict, not_comparable(new + (base if base_name != "softmax_gd" else []))),
-        ]
-    ]
-
-
-def _mlp_gain_claim(out: Path) -> list[list[str]]:
-    return _gain_claim(
-        out, "11", "784-512-10 MLP: about +5.2 points over softmax regression", "seed_mlp", "softmax_gd",
-        NOTEBOOK["mlp_gain"], "SGD lr 0.01",
-    )  # fmt: skip
-
-
-def _dropout_gain_claim(out: Path) -> list[list[str]]:
-    return _gain_claim(
-        out, "18", "dropout network: +2.33 points over the cell-11 MLP", "seed_dropout", "seed_mlp",
-        NOTEBOOK["dropout_gain"], "Adadelta",
-    )  # fmt: skip
-
-
-def _greater_verdict(a, b) -> str:
-    """mean(a) > mean(b) significantly: holds; significantly smaller: does not hold."""
-    if stats.welch(a, b) is None:
-        return stats.INCONCLUSIVE
-    if stats.significantly_greater(a, b):
-        return stats.HOLDS
-    return stats.FAILS if stats.significantly_greater(b, a) else stats.INCONCLUSIVE
-
-
-def _pvalue(a, b) -> str:
-    test = stats.welch(a, b)
-    return "p n/a" if test is None else f"p = {test[2]:.3g}"
-
-
-def _width_claim(out: Path) -> list[list[str]]:
-    width, results = _load(out, "width"), runs(out, "width")
-    if not (width and results):
-        return []
-    acc, secs = by_x(results), by_x(results, "train_seconds")
-    settings, why = _settings(width[0], "SGD"), not_comparable(results)
-    xs = sorted(acc)
-    low, top = xs[0], xs[-1]
-    by = {r["x"]: r for r in width}
-    rows = []
-    if KNEE in acc and low < KNEE:
-        rows.append(
-            [
-                "12-13",
-                "accuracy rises until about 2^7 units",
-                "holds if 2^7 units score significantly above 2^1 (Welch, 95 %); does not hold if significantly below",
-                f"{_pow2(by[low])}: {_pm(by[low])}; 2^7: {_pm(by[KNEE])}; {_pvalue(acc[KNEE], acc[low])}",
-                settings,
-                _judge(_greater_verdict(acc[KNEE], acc[low]), why),
-            ]
-        )
-    wider = [x for x in xs if x > KNEE]
-    if KNEE in acc and wider:
-        ivs = {x: stats.diff_interval(acc[x], acc[KNEE]) for x in wider}
-        verdict = stats.combine(
-            *(stats.equivalence_verdict(None if iv is None else iv[1:], 0.0, FLAT_MARGIN) for iv in ivs.values())
-        )
-        worst = max(ivs, key=lambda x: -1 if ivs[x] is None else max(abs(ivs[x][1]), abs(ivs[x][2])))
-        rows.append(
-            [
-                "12-13",
-                "then flat above 2^7 units",
-                f"holds if for every wider layer the 95 % Welch interval of its gain over 2^7 lies "
-                f"within ± {100 * FLAT_MARGIN:.0f} point; does not hold if one lies wholly outside",
-                f"widest interval: {_pow2(by[worst])} {_interval(ivs[worst])}; best mean "
-                f"{_pow2(max(width, key=lambda r: r['acc_mean']))}",
-                settings,
-                _judge(verdict, why),
-            ]
-        )
-    if KNEE in secs and top > KNEE:
-        rows.append(
-            [
-                "12-13",
-                "while training time grows",
-                f"holds if training at {_pow2(by[top])} units takes significantly longer than at 2^7 "
-                "(Welch on per-seed seconds, 95 %)",
-                f"2^7: {statistics.fmean(secs[KNEE]):.1f} s; {_pow2(by[top])}: {statistics.fmean(secs[top]):.1f} s; "
-                f"{_pvalue(secs[top], secs[KNEE])}",
-                settings,
-                _greater_verdict(secs[top], secs[KNEE]),
-            ]
-        )
-    if not rows:
-        rows.append(
-            [
-                "12-13",
-                "rises until about 2^7 units, then flat while time grows",
-                "needs 2^7 and widths on both sides of it",
-                ", ".join(_pow2(by[x]) for x in xs),
-                settings,
-                f"{stats.NOT_COMPARABLE} (the sweep lacks the widths the claim is about)",
-            ]
-        )
-    return rows
-
-
-def _extreme(acc: dict, k, better: bool) -> tuple[str, list]:
-    """Does any value score significantly better (or worse) than ``k``?"""
-    rivals = [
-        x
-        for x in acc
-        if x != k
-        and (stats.significantly_greater(acc[x], acc[k]) if better else stats.significantly_greater(acc[k], acc[x]))
-    ]
-    testable = any(stats.welch(acc[x], acc[k]) is not None for x in acc if x != k)
-    return (stats.FAILS if rivals else stats.HOLDS if testable else stats.INCONCLUSIVE), rivals
-
-
-def _depth_claims(out: Path) -> list[list[str]]:
-    rows = []
-    for name, opt, cell in (("depth_sgd", "SGD", "14-15"), ("depth_rmsprop", "RMSprop", "16-17")):
-        depth, results = _load(out, name), runs(out, name)
-        if not (depth and results):
-            continue
-        acc = by_x(results)
-        settings, why = _settings(depth[0], opt), not_comparable(results)
-        by = {r["x"]: r for r in depth}
-        rho = stats.bootstrap_spearman(acc)
-        means = [statistics.fmean(acc[x]) for x in sorted(acc)]
-        rho_text = f"Spearman(depth, mean acc) = {stats.spearman(sorted(acc), means):+.2f}" + (
-            "" if rho is None else f", 95 % bootstrap interval [{rho[1]:+.2f}, {rho[2]:+.2f}]"
-        )
-        best = max(depth, key=lambda r: r["acc_mean"])
-        worst = min(depth, key=lambda r: r["acc_mean"])
-        k = 7 if opt == "SGD" else 10
-        if k in acc:
-            verdict, rivals = _extreme(acc, k, better=opt == "SGD")
-            side = "better" if opt == "SGD" else "worse"
-            measured = (
-                f"{k} layers {_pm(by[k])}; best {best['x']} layers {_pm(best)}, "
-                f"worst {worst['x']} layers {_pm(worst)}; "
-                + (
-                    f"significantly {side}: {', '.join(map(str, sorted(rivals)))}"
-                    if rivals
-                    else f"none significantly {side}"
-                )
-            )
-            verdict = _judge(verdict, why)
-        else:
-            measured = f"depths {', '.join(map(str, sorted(acc)))}"
-            verdict = f"{stats.NOT_COMPARABLE} ({k} layers not in this sweep)"
-        claim = f"{opt}: {'7 layers best' if opt == 'SGD' else 'worst at 10 layers'}"
-        rule = f"holds if no depth scores significantly {'above' if opt == 'SGD' else 'below'} {k} layers (Welch, 95 %)"
-        rows.append([cell, claim, rule, measured, settings, verdict])
-        if opt == "SGD":
-            trend = stats.INCONCLUSIVE if rho is None else stats.HOLDS if rho[1] <= 0 <= rho[2] else stats.FAILS
-            rule = "holds if the 95 % bootstrap interval (seeds resampled per depth) of Spearman's rho contains 0"
-            text = "SGD: no clear trend with depth"
-        else:
-            trend = stats.sign_verdict(None if rho is None else rho[1:], -1)
-            rule = "holds if the 95 % bootstrap interval (seeds resampled per depth) of Spearman's rho lies below 0"
-            text = "RMSprop: accuracy falls with depth"
-        rows.append([cell, text, rule, rho_text, settings, _judge(trend, why)])
-    return rows
-
-
-def _autoencoder_claims(out: Path) -> list[list[str]]:
-    ae = _load(out, "autoencoders")
-    if not ae:
-        return []
-    base = ae.get("acc_original")  # the cell-18 classifier on the original images
-    versus = f" vs {_pct(base)} on the original images" if base is not None else ""
-    originals = by_x(runs(out, "seed_dropout")).get(None, [])
-    why = not_comparable(
-        [{"epochs": ae["epochs"], "settings": {"limit_train_batches": ae.get("limit_train_batches", 1.0)}}]
-    )
-    rule = (
-        "holds if the one run lies below the 95 % prediction interval of the cell-18 runs over seeds; "
-        "does not hold if above it"
-    )
-
-    def lower(acc: float) -> str:
-        if base is None:
-            return stats.NOT_RUN
-        return _judge(stats.below_prediction(acc, originals), why)
-
-    settings = f"{ae['epochs']} epochs, Adadelta"
-    return [
-        [
-            "19-21",
-            "autoencoder 784-32-784 reconstructs digits (pictures)",
-            "a picture: judged by eye",
-            f"test MSE {ae['mse_sigmoid']:.4f}",
-            settings,
-            "see figure",
-        ],
-        [
-            "22",
-            "classifier trained on reconstructions: worse",
-            rule,
-            f"{_pct(ae['acc_reconstructed'])}{versus}",
-            settings,
-            lower(ae["acc_reconstructed"]),
-        ],
-        [
-            "33-34",
-            "frozen pretrained encoder + cell-18 head: lower accuracy",
-            rule,
-            f"{_pct(ae['acc_encoder'])}{versus}; linear-decoder MSE {ae['mse_linear']:.4f}",
-            settings,
-            lower(ae["acc_encoder"]),
-        ],
-    ]
-
-
-def _table_text(table) -> str:
-    return ", ".join("".join(map(str, r[:-1])) + f"→{r[-1]}" for r in table)
-
-
-def _logic_claim(out: Path) -> list[list[str]]:
-    logic = _load(out, "logic")
-    if not logic:
-        return []
-    rows = []
-    for n in logic.get("neurons", []):
-        w = ", ".join(f"{v:g}" for v in n.get("notebook_weights", n["weights"]))
-        b = n.get("notebook_bias", n["bias"])
-        ok = n.get("computes") and n.get("is_notebook_neuron")
-        rows.append(
-            [
-                "text",
-                f"{n['name']} is one Heaviside neuron θ(w·x + b)",
-                "holds if the neuron with the notebook's w, b gives the function's value on every input "
-                "(exhaustive truth table, exact arithmetic)",
-                f"w = ({w}), b = {b:g}: {_table_text(n['truth_table'])} = {n.get('formula', n['name'])}",
-                "θ(z) = 1 if z >= 0",
-                _verdict(None if ok is None else bool(ok)),
-            ]
-        )
-    single = {s["name"]: s for s in logic.get("single_neuron", [])}
-    if "xor" in single:
-        s = single["xor"]
-        if s["separable"]:
-            measured = f"a neuron computes it: w = {s['weights']}, b = {s['bias']}"
-        else:
-            lam = ", ".join(map(str, s["certificate"]))
-            measured = (
-                f"certificate λ = ({lam}) on rows {', '.join(''.join(map(str, r[:-1])) for r in s['table'])}: "
-                "Σ λ_i s_i (x_i, 1) = 0 exactly, so the required signs s_i (w·x_i + b) >= 0 (> 0 on some row) "
-                "add up to 0: no (w1, w2, b) exists"
-            )
-        rows.append(
-            [
-                "text",
-                "xor is not computable by any single threshold neuron",
-                "holds if a Farkas certificate (λ >= 0, λ != 0, Σ λ_i s_i (x_i, 1) = 0, s_i = ±1 the wanted "
-                "sign) checks in exact rational arithmetic; does not hold if weights computing xor check",
-                measured,
-                "LP (scipy linprog) finds it, fractions check it",
-                _verdict(bool(s["checked"]) and not s["separable"]) if s.get("checked") else stats.INCONCLUSIVE,
-            ]
-        )
-    nets = {n["name"]: n for n in logic.get("networks", [])}
-    if "xor" in nets:
-        n = nets["xor"]
-        rows.append(
-            [
-                "text",
-                "xor is computed by two layers (via DNF)",
-                "holds if logicnets.compile gives a network of two neuron layers that verify proves equal to x ^ y",
-                f"{n.get('layers', 2)} layers, {n['hidden']} hidden: {_table_text(n['truth_table'])}; "
-                + n["verification"],
-                "exhaustive truth table",
-                _verdict(bool(n["verified"]) and n.get("layers", 2) == 2),
-            ]
-        )
-    return rows
-
-
-# In the notebook's order of cells.
-CLAIMS = (
-    _softmax_claim,
-    _grid_claim,
-    _mlp_gain_claim,
-    _width_claim,
-    _depth_claims,
-    _dropout_gain_claim,
-    _autoencoder_claims,
-    _logic_claim,
-)
-
-
-def _pow2(row: dict) -> str:
-    return f"2^{int(row['x']).bit_length() - 1}"
-
-
-def _settings(row: dict, optimizer: str) -> str:
-    return f"{optimizer}, batch 128, {row['epochs']} epochs, {row['n']} seed(s)"
 
 
 def figures(out: Path) -> dict[str, Path]:
@@ -483,14 +39,14 @@ def figures(out: Path) -> dict[str, Path]:
 
     figs: dict[str, Path] = {}
     fig_dir = out / "figures"
-    grid = _load(out, "grid")
+    grid = load_results(out, "grid")
     if grid:
         from lightning_mnist.study.figures import plot_grid
 
         figs["grid"] = plot_grid(grid["acc"], grid["l1"], grid["l2"], fig_dir / "grid.png")
-    if _load(out, "width"):
-        figs["width"] = width_figure(_load(out, "width"), fig_dir / "width.png")
-    curves = {label: _load(out, name) for name, label in (("depth_sgd", "SGD"), ("depth_rmsprop", "RMSprop"))}
+    if load_results(out, "width"):
+        figs["width"] = width_figure(load_results(out, "width"), fig_dir / "width.png")
+    curves = {label: load_results(out, name) for name, label in (("depth_sgd", "SGD"), ("depth_rmsprop", "RMSprop"))}
     curves = {k: v for k, v in curves.items() if v}
     if curves:
         figs["depth"] = depth_figure(curves, fig_dir / "depth.png")
@@ -593,7 +149,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
         for name, path in figs.items():
             doc += [("p", captions.get(name, name)), ("img", os.path.relpath(path, out), name, path)]
     for name in ("width", "depth_sgd", "depth_rmsprop"):
-        data = _load(out, name)
+        data = load_results(out, name)
         if data:
             cpu = {x: f"{statistics.fmean(v):.1f}" for x, v in by_x(runs(out, name), "cpu_seconds").items()}
             doc += [
@@ -602,12 +158,12 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
                     "table",
                     ["value", "runs", "test accuracy", "train time, s", "CPU time, s"],
                     [
-                        [str(r["x"]), str(r["n"]), _pm(r), f"{r['seconds_mean']:.1f}", cpu.get(r["x"], "n/a")]
+                        [str(r["x"]), str(r["n"]), mean_pm(r), f"{r['seconds_mean']:.1f}", cpu.get(r["x"], "n/a")]
                         for r in data
                     ],
                 ),
             ]
-    grid = _load(out, "grid")
+    grid = load_results(out, "grid")
     if grid:
         from lightning_mnist.study.grid import format_table
 
@@ -615,7 +171,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
             ("h2", "Regularisation grid (rows l1, columns l2, accuracy in %)"),
             ("pre", format_table(grid["acc"], grid["l1"], grid["l2"])),
         ]
-    logic = _load(out, "logic")
+    logic = load_results(out, "logic")
     if logic:
         doc.append(("h2", "Boolean functions as threshold networks"))
         for n in logic["neurons"]:
@@ -632,7 +188,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
                 if n["separable"]
                 else f"no single neuron computes it: Farkas certificate λ = {n['certificate']} (checked exactly)"
             )
-            doc.append(("p", f"`{n['name']}` {_table_text(n['table'])}: {proof}"))
+            doc.append(("p", f"`{n['name']}` {table_text(n['table'])}: {proof}"))
         for n in logic["networks"]:
             doc += [
                 ("p", f"`{n['formula']}` ({n['verification']}); truth table {n['truth_table']}:"),
@@ -699,12 +255,8 @@ def render_html(doc: list[tuple]) -> str:
 
 def write_report(out: Path, profile: Profile) -> Path:
     """Write report.md, report.html (self-contained) and claims.csv into ``out``; return report.md's path."""
-    global _PROFILE, _CURRENT
-    (_PROFILE, previous), (_CURRENT, current) = (profile.name, _PROFILE), (profile, _CURRENT)
-    try:
+    with judging(profile):
         return _write_report(out, profile)
-    finally:
-        _PROFILE, _CURRENT = previous, current
 
 
 def _write_report(out: Path, profile: Profile) -> Path:

@@ -336,17 +336,29 @@ def test_cli_installs_the_atomic_checkpoint_io_unless_the_user_brings_one(data_d
 
 
 def test_a_failed_metrics_write_names_the_file(data_dir, tmp_path, monkeypatch):
+    """A full disk during a metrics flush names the file and leaves the last whole version."""
+    import logicnets.files
+
     c = build_cli(tiny_args(data_dir, tmp_path), run=False)
     logger = c.trainer.logger
     logger.log_metrics({"x": 1.0}, step=0)
+    logger.save()
+    path = Path(logger.experiment.metrics_file_path)
+    before = path.read_bytes()
+    logger.log_metrics({"x": 2.0, "y": 3.0}, step=1)  # a new key: the whole file is rewritten
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(type(logger.experiment), "save", full)
+    monkeypatch.setattr(logicnets.files.os, "fsync", full)
     with pytest.raises(OutputPathError, match=r"metrics\.csv: No space left") as info:
         logger.save()
     assert cli.user_error(info.value) is info.value
+    assert path.read_bytes() == before  # never half a file
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()
+    logger.save()
+    assert path.read_text().splitlines() == ["step,x,y", "0,1.0,", "1,2.0,3.0"]
 
 
 # ---------------------------------------------------------------------------------------

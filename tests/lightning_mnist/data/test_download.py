@@ -5,7 +5,6 @@ All against a local HTTP server (``mirror_server`` in conftest) or file:// URLs.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from pathlib import Path
@@ -20,25 +19,6 @@ from lightning_mnist.data.download import fetch
 
 STEM = "train-images-idx3-ubyte"
 NAME = STEM + ".gz"
-
-
-@pytest.fixture
-def served(tiny, mirror_server):
-    """The tiny data set's files, gzipped, on the local mirror; ``tiny.data_dir`` emptied."""
-    for stem in tiny.contents:
-        mirror_server.files[stem + ".gz"] = tiny.gz(stem)
-        # "wrong": a valid gzip of valid IDX with different content.
-        content = tiny.contents[stem]
-        mirror_server.wrong_files[stem + ".gz"] = gzip.compress(content[:-1] + bytes([content[-1] ^ 1]))
-    for path in tiny.paths.values():
-        path.unlink()
-    datasets._load_cached.cache_clear()
-    return mirror_server
-
-
-@pytest.fixture
-def dest(tmp_path):
-    return tmp_path / "download"
 
 
 def _want(tiny):

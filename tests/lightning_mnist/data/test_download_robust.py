@@ -23,21 +23,6 @@ STEM = "train-images-idx3-ubyte"
 NAME = STEM + ".gz"
 
 
-@pytest.fixture
-def served(tiny, mirror_server):
-    for stem in tiny.contents:
-        mirror_server.files[stem + ".gz"] = tiny.gz(stem)
-    for path in tiny.paths.values():
-        path.unlink()
-    datasets._load_cached.cache_clear()
-    return mirror_server
-
-
-@pytest.fixture
-def dest(tmp_path):
-    return tmp_path / "download"
-
-
 def _leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name != NAME)
 

@@ -115,12 +115,13 @@ def record_blocks(out: Path) -> list[tuple]:
 def blocks(out: Path, profile: Profile) -> list[tuple]:
     rows = claims(out, profile)
     figs = figures(out)
+    depth_seeds = f" ({profile.seeds_for('depth_sgd')} for the depth sweeps)" if profile.depth_seeds else ""
     doc: list[tuple] = [
         ("h1", "MNIST study notebook: reproduction report"),
         (
             "p",
             f"Profile `{profile.name}`: {profile.epochs} epochs per Keras model (the notebook: 50), "
-            f"{profile.seeds} seed(s) per sweep point; softmax GD always 100 iterations and the "
+            f"{profile.seeds} seed(s) per sweep point{depth_seeds}; softmax GD always 100 iterations and the "
             "grid 10 iterations, as in the notebook.",
         ),
         (

@@ -33,6 +33,7 @@ from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
 from logicnets.files import atomic_write
 
 BASE_SEED = 1337  # the notebook's np.random.seed(1337)
+DEPTH_SWEEPS = ("depth_sgd", "depth_rmsprop")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Profile:
     name: str
     epochs: int  # for every Keras model (the notebook: 50)
     seeds: int  # runs per sweep point
+    depth_seeds: int | None = None  # runs per point of the depth sweeps (None: seeds); their claims rest on small gaps
     widths: tuple[int, ...] = tuple(2**k for k in range(1, 12))
     depths: tuple[int, ...] = tuple(range(1, 11))
     limit_train_batches: float | int = 1.0  # a fraction of each training epoch, or a count
@@ -49,6 +51,9 @@ class Profile:
     verify_checksums: bool = True
     precision: str = "32-true"  # --trainer.precision of every run ("bf16-mixed": autocast to bf16)
     stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.runs, study.stacked_runs)
+
+    def seeds_for(self, sweep: str) -> int:
+        return (self.depth_seeds or self.seeds) if sweep in DEPTH_SWEEPS else self.seeds
 
     def data_kwargs(self) -> dict:
         return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
@@ -61,11 +66,12 @@ class Profile:
 PROFILES = {
     # Every experiment, 5 epochs, 2 seeds: about 15 minutes on 2 CPU cores.
     "quick": Profile("quick", epochs=5, seeds=2),
-    "notebook": Profile("notebook", epochs=50, seeds=3),
-    # The same with bf16 autocast and stacked seeds: 0.66x the time; SGD and Adadelta points
-    # agree with float32 separate runs within seed noise, RMSprop is not yet shown to
-    # (docs/notebook-speed.md).
-    "notebook-fast": Profile("notebook-fast", epochs=50, seeds=3, precision="bf16-mixed", stack_seeds=True),
+    "notebook": Profile("notebook", epochs=50, seeds=3, depth_seeds=5),
+    # The same with bf16 autocast and stacked seeds: 0.66x the time, results within seed noise
+    # of float32 separate runs (docs/notebook-speed.md).
+    "notebook-fast": Profile(
+        "notebook-fast", epochs=50, seeds=3, depth_seeds=5, precision="bf16-mixed", stack_seeds=True
+    ),
     # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
     "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),
 }
@@ -89,7 +95,7 @@ class Point:
 def _member(sweep: str, config: str, var: str | None, values, profile: Profile, arg: str | None) -> list[Point]:
     points = []
     for value in values:
-        for s in range(profile.seeds):
+        for s in range(profile.seeds_for(sweep)):
             over = (arg, str(value)) if arg else ()
             key = f"{var}={value}-seed={BASE_SEED + s}" if var else f"seed={BASE_SEED + s}"
             points.append(Point(sweep, key, config, over, BASE_SEED + s, value))
@@ -156,7 +162,7 @@ def point_settings(point: Point, profile: Profile) -> dict:
         "profile": profile.name,
         "epochs": point.epochs or profile.epochs,
         "limit_train_batches": profile.limit_train_batches,
-        "seeds": profile.seeds,
+        "seeds": profile.seeds_for(point.sweep),
         "seed": point.seed,
         "data": profile.data_kwargs(),
         "config": point.config,

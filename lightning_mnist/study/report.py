@@ -18,6 +18,7 @@ import os
 import statistics
 from pathlib import Path
 
+from lightning_mnist.study import stats
 from lightning_mnist.study.claims import (
     FLAT_MARGIN,
     GAIN_MARGIN,
@@ -29,7 +30,7 @@ from lightning_mnist.study.claims import (
     runs,
     table_text,
 )
-from lightning_mnist.study.sweeps import Profile
+from lightning_mnist.study.sweeps import PROFILES, Profile, load_result, sweep_points
 from logicnets.files import atomic_write
 
 
@@ -61,6 +62,11 @@ HEADER = ["cell", "the notebook says", "rule", "we measured", "settings", "verdi
 
 def _sum(results, field: str) -> float:
     return math.fsum(r.get(field) or 0.0 for r in results)
+
+
+def _interrupted(sessions: list[dict]) -> str:
+    n = sum(x.get("completed") is False for x in sessions)
+    return f" ({n} interrupted, resumed by the next)" if n else ""
 
 
 def record_blocks(out: Path) -> list[tuple]:
@@ -96,7 +102,8 @@ def record_blocks(out: Path) -> list[tuple]:
             ],
             [
                 "total wall time",
-                f"{math.fsum(x.get('wall_seconds', 0.0) for x in sessions):.1f} s over {len(sessions)} invocation(s); "
+                f"{math.fsum(x.get('wall_seconds', 0.0) for x in sessions):.1f} s over {len(sessions)} invocation(s)"
+                f"{_interrupted(sessions)}; "
                 f"the last {last.get('wall_seconds', 0.0):.1f} s, {last.get('runs_trained', '?')} of "
                 f"{last.get('runs', '?')} runs trained (the rest reused)",
             ],
@@ -110,6 +117,65 @@ def record_blocks(out: Path) -> list[tuple]:
         )
     )
     return doc
+
+
+REFERENCE_HEADER = [
+    "sweep",
+    "value",
+    "this profile: test accuracy",
+    "reference: test accuracy",
+    "difference, 95 % interval",
+    "verdict",
+    "train s per run (this / reference)",
+]
+
+
+def _point_results(name: str, value, profile: Profile, out: Path) -> list[dict]:
+    found = (load_result(p, profile, out, warn=False) for p in sweep_points(name, profile) if p.x == value)
+    return [r for r in found if r is not None and r.get("test_acc") is not None]
+
+
+def _acc_text(results: list[dict]) -> str:
+    accs = [r["test_acc"] for r in results]
+    if not accs:
+        return "not run"
+    spread = f" ± {100 * statistics.stdev(accs):.2f}" if len(accs) > 1 else ""
+    return f"{100 * statistics.fmean(accs):.2f}{spread} % (n={len(accs)}): " + ", ".join(f"{100 * a:.2f}" for a in accs)
+
+
+def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
+    """The profile's reference points (``Profile.reference``) beside its own: do its
+    speed-ups keep each result within the noise between seeds?"""
+    if profile.reference is None:
+        return []
+    ref = PROFILES[profile.reference]
+    rows = []
+    for name, value in profile.reference_points:
+        fast = _point_results(name, value, profile, out)
+        slow = _point_results(name, value, ref, out / "reference")
+        accs = [r["test_acc"] for r in fast], [r["test_acc"] for r in slow]
+        iv = stats.diff_interval(*accs) if fast and slow else None
+        if iv is None:
+            verdict, diff = stats.INCONCLUSIVE if fast and slow else stats.NOT_RUN, "n/a"
+        else:
+            verdict = "within seed noise" if iv[1] <= 0 <= iv[2] else "differs"
+            diff = f"{100 * iv[0]:+.2f} [{100 * iv[1]:+.2f}, {100 * iv[2]:+.2f}] points"
+        secs = [statistics.fmean(r["train_seconds"] for r in rs) if rs else None for rs in (fast, slow)]
+        time_text = "n/a" if None in secs else f"{secs[0]:.0f} / {secs[1]:.0f} ({secs[0] / secs[1]:.2f}x)"
+        value_text = "-" if value is None else str(value)
+        rows.append([name, value_text, _acc_text(fast), _acc_text(slow), diff, verdict, time_text])
+    return [
+        ("h2", f"Speed-ups checked against profile `{ref.name}`"),
+        (
+            "p",
+            f"This profile trains with {profile.precision}"
+            + (" and stacked seeds" if profile.stack_seeds else "")
+            + f"; these points also ran as in `{ref.name}` ({ref.precision}, one run per seed), in "
+            "`reference/`. 'within seed noise': the 95 % Welch interval of the difference of the means "
+            "contains 0.",
+        ),
+        ("table", REFERENCE_HEADER, rows),
+    ]
 
 
 def blocks(out: Path, profile: Profile) -> list[tuple]:
@@ -136,6 +202,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
         ),
         ("h2", "The notebook's claims and our measurements"),
         ("table", HEADER, rows),
+        *reference_blocks(out, profile),
         *record_blocks(out),
     ]
     captions = {

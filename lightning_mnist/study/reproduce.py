@@ -11,6 +11,7 @@ the same ``--out``) is rerun, with a warning. The report is then rebuilt from th
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -195,7 +196,18 @@ def run_stage(name: str, fn: Callable[[Profile, Path], dict], profile: Profile, 
     return result
 
 
-STAGES = (*EXTRA_STAGES, *SWEEPS_IN_ORDER)
+REFERENCE = "reference"  # the profile's reference points (Profile.reference), in <out>/reference
+STAGES = (*EXTRA_STAGES, *SWEEPS_IN_ORDER, REFERENCE)
+
+
+def reference_points(profile: Profile) -> list[tuple[str, Profile, set]]:
+    """(sweep, reference profile, values) of each sweep with reference points."""
+    if profile.reference is None:
+        return []
+    wanted: dict[str, set] = {}
+    for sweep, value in profile.reference_points:
+        wanted.setdefault(sweep, set()).add(value)
+    return [(sweep, PROFILES[profile.reference], values) for sweep, values in wanted.items()]
 
 
 def check_only(only: list[str] | None) -> None:
@@ -328,46 +340,70 @@ def reproduce(
     started, wall0 = time.time(), time.perf_counter()
     sweeps = [s for s in SWEEPS_IN_ORDER if not only or s in only]
     extras = {k: v for k, v in EXTRA_STAGES.items() if not only or k in only}
+    references = reference_points(profile) if not only or REFERENCE in only else []
     total = sum(len(sweep_points(s, profile)) for s in sweeps) + len(extras)
-    trained = 0
-    with quiet_lightning(), tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
-        for name, fn in extras.items():
-            bar.set_postfix_str(name)
-            t0 = time.perf_counter()
-            run_stage(name, fn, profile, out)
-            bar.update()
-            tqdm.write(f"{name}: done, {time.perf_counter() - t0:.1f} s")
-        for name in sweeps:
+    total += sum(len([p for p in sweep_points(s, ref) if p.x in values]) for s, ref, values in references)
+    trained, completed = 0, False
+    try:
+        with quiet_lightning(), tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
+            for name, fn in extras.items():
+                bar.set_postfix_str(name)
+                t0 = time.perf_counter()
+                run_stage(name, fn, profile, out)
+                bar.update()
+                tqdm.write(f"{name}: done, {time.perf_counter() - t0:.1f} s")
 
-            def advance(point, _name=name):
-                bar.set_postfix_str(f"{_name} {point.key}")
+            def advance(name: str, point) -> None:
+                bar.set_postfix_str(f"{name} {point.key}")
 
-            def finished(point, result, ran, _name=name):
+            def finished(name: str, point, result: dict, ran: bool) -> None:
                 nonlocal trained
                 trained += ran
                 bar.update()
-                tqdm.write(_result_line(_name, point, result, ran))
+                tqdm.write(_result_line(name, point, result, ran))
 
-            results = run_sweep(name, profile, out, on_point=advance, on_result=finished, progress=progress)
-            if name == "autoencoders":
-                summarize_autoencoders(results, profile, out)
-            else:
-                collect(name, out, profile)
-    record_session(
-        out,
-        {
-            "command": command or " ".join(shlex.quote(a) for a in sys.argv),
-            "profile": profile.name,
-            "only": only,
-            "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
-            "wall_seconds": time.perf_counter() - wall0,
-            "runs": total,
-            "runs_trained": trained,
-            "git": _git_commit(),
-            "versions": versions(),
-            "machine": machine(),
-        },
-    )
+            for name in sweeps:
+                results = run_sweep(
+                    name,
+                    profile,
+                    out,
+                    on_point=functools.partial(advance, name),
+                    on_result=functools.partial(finished, name),
+                    progress=progress,
+                )
+                if name == "autoencoders":
+                    summarize_autoencoders(results, profile, out)
+                else:
+                    collect(name, out, profile)
+            for name, ref, values in references:  # the same points the reference profile's way
+                label = f"{REFERENCE}/{name}"
+                run_sweep(
+                    name,
+                    ref,
+                    out / REFERENCE,
+                    values=values,
+                    on_point=functools.partial(advance, label),
+                    on_result=functools.partial(finished, label),
+                    progress=progress,
+                )
+        completed = True
+    finally:  # an interrupted invocation is recorded too: its time and runs count
+        record_session(
+            out,
+            {
+                "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+                "profile": profile.name,
+                "only": only,
+                "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+                "wall_seconds": time.perf_counter() - wall0,
+                "runs": total,
+                "runs_trained": trained,
+                "completed": completed,
+                "git": _git_commit(),
+                "versions": versions(),
+                "machine": machine(),
+            },
+        )
     return write_report(out, profile)
 
 

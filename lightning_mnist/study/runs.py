@@ -20,8 +20,10 @@ def run_sweep(
     on_point: Callable[[Point], None] | None = None,
     on_result: Callable[[Point, dict, bool], None] | None = None,
     progress: bool = True,
+    values: set | None = None,
 ) -> list[dict]:
-    """Run every point of ``name`` (or only point ``index``), skipping those already done.
+    """Run every point of ``name`` (or only point ``index``, or only those whose sweep value
+    is in ``values``), skipping those already done.
 
     ``on_point(point)`` before each point, ``on_result(point, result, ran)`` after it (``ran``:
     False for a point whose file was reused); ``progress``: each run's per-epoch bar."""
@@ -30,6 +32,8 @@ def run_sweep(
         if not 0 <= index < len(points):
             raise ConfigError(f"sweep {name!r} has points 0..{len(points) - 1}, got --index {index}")
         points = [points[index]]
+    if values is not None:
+        points = [p for p in points if p.x in values]
     results = []
     upstream_rerun = False
     with quiet_lightning():
@@ -44,7 +48,8 @@ def run_sweep(
                     done[i] = found
             todo = [i for i in range(len(group)) if i not in done]
             if len(todo) > 1:
-                done.update(zip(todo, stacked_runs.run_stacked([group[i] for i in todo], profile, out), strict=True))
+                stacked = stacked_runs.run_stacked([group[i] for i in todo], profile, out, progress=progress)
+                done.update(zip(todo, stacked, strict=True))
             elif todo:
                 done[todo[0]] = sweeps.run_point(group[todo[0]], profile, out, progress=progress)
             upstream_rerun = upstream_rerun or any(group[i].checkpoint for i in todo)

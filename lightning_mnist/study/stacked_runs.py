@@ -49,7 +49,7 @@ def build_stacked_cli(config: str, overrides: list[str], seeds: list[int], args:
     return cli
 
 
-def _run_args(points, profile, out: Path, progress_position: int) -> list[str]:
+def _run_args(points, profile, out: Path, progress_position: int, progress: bool) -> list[str]:
     """What ``run_point`` passes besides config, overrides and seed (the group's shared part)."""
     point = points[0]
     name = f"{point.sweep}/{point.key.rsplit('seed=', 1)[0]}stacked-seeds={'_'.join(str(p.seed) for p in points)}"
@@ -71,27 +71,33 @@ def _run_args(points, profile, out: Path, progress_position: int) -> list[str]:
         name,
         "--trainer.logger.init_args.version",
         "0",
-        "--trainer.callbacks+=TQDMProgressBar",
-        "--trainer.callbacks.process_position",
-        str(progress_position),
-        "--trainer.callbacks.refresh_rate",
-        "1",
-        "--trainer.callbacks.leave",
-        "false",
+        *(
+            [
+                "--trainer.callbacks+=TQDMProgressBar",
+                "--trainer.callbacks.process_position",
+                str(progress_position),
+                "--trainer.callbacks.refresh_rate",
+                "1",
+                "--trainer.callbacks.leave",
+                "false",
+            ]
+            if progress
+            else ["--trainer.enable_progress_bar", "false"]
+        ),
     ]
 
 
-def run_stacked(points, profile, out: Path, progress_position: int = 1) -> list[dict]:
+def run_stacked(points, profile, out: Path, progress_position: int = 1, progress: bool = True) -> list[dict]:
     """Train ``points`` (one config and overrides, several seeds) as one stacked run; write
-    and return each point's result, as ``run_point`` would."""
+    and return each point's result, as ``run_point`` would (``progress``: the per-epoch bar)."""
     point = points[0]
     seeds = [p.seed for p in points]
     cli = build_stacked_cli(
-        point.config, list(point.overrides), seeds, _run_args(points, profile, out, progress_position)
+        point.config, list(point.overrides), seeds, _run_args(points, profile, out, progress_position, progress)
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    train_seconds = time.perf_counter() - start
+    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
     results = []
     for p, metrics in zip(points, copy_metrics(test, len(points)), strict=True):
@@ -102,6 +108,7 @@ def run_stacked(points, profile, out: Path, progress_position: int = 1) -> list[
             "test": metrics,
             "test_acc": metrics["test/acc"],
             "train_seconds": train_seconds / len(points),  # this seed's share of the stacked run
+            "cpu_seconds": cpu_seconds / len(points),
             "stacked_seeds": seeds,
             "settings": point_settings(p, profile),
         }

@@ -51,6 +51,10 @@ class Profile:
     verify_checksums: bool = True
     precision: str = "32-true"  # --trainer.precision of every run ("bf16-mixed": autocast to bf16)
     stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.runs, study.stacked_runs)
+    # A profile with speed-ups reruns these (sweep, value) points with the settings of profile
+    # ``reference`` into <out>/reference, and the report sets the two side by side.
+    reference: str | None = None
+    reference_points: tuple[tuple[str, int | None], ...] = ()
 
     def seeds_for(self, sweep: str) -> int:
         return (self.depth_seeds or self.seeds) if sweep in DEPTH_SWEEPS else self.seeds
@@ -67,10 +71,17 @@ PROFILES = {
     # Every experiment, 5 epochs, 2 seeds: about 15 minutes on 2 CPU cores.
     "quick": Profile("quick", epochs=5, seeds=2),
     "notebook": Profile("notebook", epochs=50, seeds=3, depth_seeds=5),
-    # The same with bf16 autocast and stacked seeds: 0.66x the time, results within seed noise
-    # of float32 separate runs (docs/notebook-speed.md).
+    # The same with bf16 autocast and stacked seeds: 0.66x the time (docs/notebook-speed.md);
+    # one value of each MLP sweep also runs as in `notebook`, to show the results agree.
     "notebook-fast": Profile(
-        "notebook-fast", epochs=50, seeds=3, depth_seeds=5, precision="bf16-mixed", stack_seeds=True
+        "notebook-fast",
+        epochs=50,
+        seeds=3,
+        depth_seeds=5,
+        precision="bf16-mixed",
+        stack_seeds=True,
+        reference="notebook",
+        reference_points=(("seed_mlp", None), ("depth_sgd", 3), ("depth_rmsprop", 3), ("seed_dropout", None)),
     ),
     # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
     "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),

@@ -11,7 +11,7 @@ import pytest
 
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study import sweeps
-from lightning_mnist.study.report import claims, write_report
+from lightning_mnist.study.report import claims, reference_blocks, write_report
 from lightning_mnist.study.runs import run_sweep
 from lightning_mnist.study.sweeps import PROFILES, Point, collect, sweep_points, write_json
 
@@ -320,3 +320,44 @@ def test_record_without_git_or_gpu(monkeypatch):
     monkeypatch.setattr(rep.subprocess, "run", no_git)
     assert rep._git_commit() is None
     assert rep.machine()["cpu_count"] >= 1
+
+
+def test_reference_points_run_the_reference_way_and_are_compared(tiny_profile, tmp_path, monkeypatch):
+    monkeypatch.setitem(PROFILES, "tiny", tiny_profile)
+    fast = replace(
+        tiny_profile, name="tiny-fast", stack_seeds=True, reference="tiny", reference_points=(("seed_mlp", None),)
+    )
+    report = rep.reproduce(fast, tmp_path, ["seed_mlp", "reference"], command="test").read_text()
+    for point in sweep_points("seed_mlp", tiny_profile):
+        result = json.loads(point.result_path(tmp_path / "reference").read_text())
+        assert result["profile"] == "tiny" and "stacked_seeds" not in result  # one run per seed
+        assert "stacked_seeds" in json.loads(point.result_path(tmp_path).read_text())
+    assert "## Speed-ups checked against profile `tiny`" in report
+    (row,) = [ln for ln in report.splitlines() if ln.startswith("| seed_mlp |")]
+    assert "within seed noise" in row  # stacked float32 follows its separate runs
+
+
+def test_reference_verdict_follows_the_numbers(tmp_path):
+    fast = PROFILES["notebook-fast"]
+    ref = PROFILES[fast.reference]
+    fake_points(tmp_path, "seed_mlp", lambda x: 0.962, profile=fast)
+    fake_points(tmp_path / "reference", "seed_mlp", lambda x: 0.9625, profile=ref)
+    fake_points(tmp_path, "depth_sgd", lambda x: 0.950, profile=fast)
+    fake_points(tmp_path / "reference", "depth_sgd", lambda x: 0.960, profile=ref)  # 10 std apart
+    rows = {r[0]: r for r in reference_blocks(tmp_path, fast)[-1][2]}
+    assert rows["seed_mlp"][5] == "within seed noise"
+    assert rows["depth_sgd"][5] == "differs" and rows["depth_sgd"][4].startswith("-1.00 [")
+    assert rows["depth_rmsprop"][5] == "not run" and rows["depth_rmsprop"][2] == "not run"
+    assert "(n=5)" in rows["depth_sgd"][2] and "(n=3)" in rows["seed_mlp"][3]
+    assert reference_blocks(tmp_path, PROFILES["notebook"]) == []
+
+
+def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise Interrupted("SIGTERM")
+
+    monkeypatch.setattr(rep, "run_sweep", interrupted)
+    with pytest.raises(Interrupted):
+        rep.reproduce(tiny_profile, tmp_path, ["logic", "seed_mlp"], command="test")
+    (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
+    assert session["completed"] is False and session["runs_trained"] == 0 and session["wall_seconds"] > 0

@@ -23,7 +23,7 @@ from pathlib import Path
 from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.models.mlp import MLPClassifier
 from lightning_mnist.models.stacked import StackedMLP, copy_metrics
-from lightning_mnist.study.sweeps import point_settings, write_json
+from lightning_mnist.study.sweeps import point_settings, run_args, write_json
 from lightning_mnist.trainer_cli import build_cli
 
 __all__ = ["STACKABLE_CONFIGS", "build_stacked_cli", "run_stacked", "same_but_seed", "stackable"]
@@ -49,52 +49,14 @@ def build_stacked_cli(config: str, overrides: list[str], seeds: list[int], args:
     return cli
 
 
-def _run_args(points, profile, out: Path, progress_position: int, progress: bool) -> list[str]:
-    """What ``run_point`` passes besides config, overrides and seed (the group's shared part)."""
-    point = points[0]
-    name = f"{point.sweep}/{point.key.rsplit('seed=', 1)[0]}stacked-seeds={'_'.join(str(p.seed) for p in points)}"
-    return [
-        "--trainer.max_epochs",
-        str(point.epochs or profile.epochs),
-        "--trainer.limit_train_batches",
-        str(profile.limit_train_batches),
-        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
-        *profile.data_args(),
-        *(["--trainer.precision", profile.precision] if profile.precision != "32-true" else []),
-        "--trainer.enable_checkpointing",
-        "false",
-        "--trainer.enable_model_summary",
-        "false",
-        "--trainer.logger.init_args.save_dir",
-        str(out / "runs"),
-        "--trainer.logger.init_args.name",
-        name,
-        "--trainer.logger.init_args.version",
-        "0",
-        *(
-            [
-                "--trainer.callbacks+=TQDMProgressBar",
-                "--trainer.callbacks.process_position",
-                str(progress_position),
-                "--trainer.callbacks.refresh_rate",
-                "1",
-                "--trainer.callbacks.leave",
-                "false",
-            ]
-            if progress
-            else ["--trainer.enable_progress_bar", "false"]
-        ),
-    ]
-
-
 def run_stacked(points, profile, out: Path, progress_position: int = 1, progress: bool = True) -> list[dict]:
     """Train ``points`` (one config and overrides, several seeds) as one stacked run; write
     and return each point's result, as ``run_point`` would (``progress``: the per-epoch bar)."""
     point = points[0]
     seeds = [p.seed for p in points]
-    cli = build_stacked_cli(
-        point.config, list(point.overrides), seeds, _run_args(points, profile, out, progress_position, progress)
-    )
+    name = f"{point.sweep}/{point.key.rsplit('seed=', 1)[0]}stacked-seeds={'_'.join(map(str, seeds))}"
+    args = run_args(point, profile, out, name, progress, progress_position)  # point.checkpoint is False
+    cli = build_stacked_cli(point.config, list(point.overrides), seeds, args)
     start, cpu_start = time.perf_counter(), time.process_time()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start

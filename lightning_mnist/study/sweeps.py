@@ -216,16 +216,10 @@ def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) ->
     return None
 
 
-def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1, progress: bool = True) -> dict:
-    """Train and test one point through the CLI machinery; write and return its result.
-
-    ``progress``: a per-epoch bar at ``progress_position`` (left behind by none), else no bar."""
-    args = [
-        "--config",
-        point.config,
-        *(arg.replace("{out}", str(out)) for arg in point.overrides),
-        "--seed_everything",
-        str(point.seed),
+def run_args(point: Point, profile: Profile, out: Path, name: str, progress: bool, progress_position: int) -> list[str]:
+    """What a run of ``point`` passes to the CLI besides config, overrides and seed; ``name``
+    is the run's log folder under ``<out>/runs``, ``progress`` its per-epoch bar."""
+    return [
         "--trainer.max_epochs",
         str(point.epochs or profile.epochs),
         "--trainer.limit_train_batches",
@@ -240,7 +234,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "--trainer.logger.init_args.save_dir",
         str(out / "runs"),
         "--trainer.logger.init_args.name",
-        f"{point.sweep}/{point.key}",
+        name,
         "--trainer.logger.init_args.version",
         "0",
         *(
@@ -256,6 +250,20 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
             if progress
             else ["--trainer.enable_progress_bar", "false"]
         ),
+    ]
+
+
+def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1, progress: bool = True) -> dict:
+    """Train and test one point through the CLI machinery; write and return its result.
+
+    ``progress``: a per-epoch bar at ``progress_position`` (left behind by none), else no bar."""
+    args = [
+        "--config",
+        point.config,
+        *(arg.replace("{out}", str(out)) for arg in point.overrides),
+        "--seed_everything",
+        str(point.seed),
+        *run_args(point, profile, out, f"{point.sweep}/{point.key}", progress, progress_position),
     ]
     cli = build_cli(args, run=False)
     # SIGTERM abandons the point (its result file is what resumes a sweep): no interrupted.ckpt

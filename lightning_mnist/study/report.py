@@ -168,7 +168,7 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
         ("h2", f"Speed-ups checked against profile `{ref.name}`"),
         (
             "p",
-            f"This profile trains with {profile.precision}"
+            f"This profile trains its MLP sweeps with {profile.precision}"
             + (" and stacked seeds" if profile.stack_seeds else "")
             + f"; these points also ran as in `{ref.name}` ({ref.precision}, one run per seed), in "
             "`reference/`. 'within seed noise': the 95 % Welch interval of the difference of the means "

@@ -361,3 +361,15 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
         rep.reproduce(tiny_profile, tmp_path, ["logic", "seed_mlp"], command="test")
     (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
     assert session["completed"] is False and session["runs_trained"] == 0 and session["wall_seconds"] > 0
+
+
+def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path):
+    fast = PROFILES["notebook-fast"]
+    settings = {s: sweeps.point_settings(sweep_points(s, fast)[0], fast) for s in sweeps.SWEEPS}
+    assert {s for s, v in settings.items() if v.get("precision") == "bf16-mixed"} == set(sweeps.MLP_SWEEPS)
+    assert "precision" not in settings["softmax_gd"] and "precision" not in settings["autoencoders"]
+    (gd,) = sweep_points("softmax_gd", fast)
+    assert "--trainer.precision" not in sweeps.run_args(gd, fast, tmp_path, "gd", False, 1)
+    depth = sweep_points("depth_sgd", fast)[0]
+    args = sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
+    assert args[args.index("--trainer.precision") + 1] == "bf16-mixed"

@@ -65,11 +65,11 @@ def _sum(results, field: str) -> float:
 
 
 def _interrupted(sessions: list[dict]) -> str:
-    n = sum(x.get("completed") is False for x in sessions)
-    return f" ({n} interrupted, resumed by the next)" if n else ""
+    stops = [x.get("stopped_by", "?") for x in sessions if x.get("completed") is False]
+    return f" ({len(stops)} stopped before the end: {', '.join(stops)})" if stops else ""
 
 
-def record_blocks(out: Path) -> list[tuple]:
+def record_blocks(out: Path, profile: Profile | None = None) -> list[tuple]:
     """How the results were made: command, commit, versions, machine, wall and CPU time."""
     path = out / "results" / "record.json"
     try:
@@ -79,6 +79,11 @@ def record_blocks(out: Path) -> list[tuple]:
     from lightning_mnist.study.sweeps import SWEEPS
 
     results = [r for name in SWEEPS for r in runs(out, name)]
+    if profile is not None and profile.reference is not None:
+        ref = PROFILES[profile.reference]
+        results += [
+            r for name, value in profile.reference_points for r in _point_results(name, value, ref, out / "reference")
+        ]
     train, cpu = _sum(results, "train_seconds"), _sum(results, "cpu_seconds")
     doc: list[tuple] = [("h2", "Record")]
     if not sessions:
@@ -112,8 +117,9 @@ def record_blocks(out: Path) -> list[tuple]:
     doc.append(
         (
             "p",
-            f"Training, summed over the {len(results)} per-run results: {train:.1f} s wall, {cpu:.1f} s CPU "
-            "(this process, all threads; runs from before CPU time was recorded count 0).",
+            f"Training, summed over the {len(results)} per-run results (reference runs included): "
+            f"{train:.1f} s wall, {cpu:.1f} s CPU (this process, all threads; runs from before CPU time "
+            "was recorded count 0).",
         )
     )
     return doc
@@ -124,7 +130,7 @@ REFERENCE_HEADER = [
     "value",
     "this profile: test accuracy",
     "reference: test accuracy",
-    "difference, 95 % interval",
+    "paired difference, 95 % interval",
     "verdict",
     "train s per run (this / reference)",
 ]
@@ -145,7 +151,10 @@ def _acc_text(results: list[dict]) -> str:
 
 def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
     """The profile's reference points (``Profile.reference``) beside its own: do its
-    speed-ups keep each result within the noise between seeds?"""
+    speed-ups keep each result within the noise between seeds?
+
+    Both sides run the same seeds, so the rule is on the per-seed differences (paired): their
+    mean's 95 % t-interval against the reference runs' standard deviation over seeds."""
     if profile.reference is None:
         return []
     ref = PROFILES[profile.reference]
@@ -153,29 +162,42 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
     for name, value in profile.reference_points:
         fast = _point_results(name, value, profile, out)
         slow = _point_results(name, value, ref, out / "reference")
-        accs = [r["test_acc"] for r in fast], [r["test_acc"] for r in slow]
-        iv = stats.diff_interval(*accs) if fast and slow else None
-        if iv is None:
-            verdict, diff = stats.INCONCLUSIVE if fast and slow else stats.NOT_RUN, "n/a"
+        pairs = _paired(fast, slow)
+        noise = statistics.stdev(r["test_acc"] for r in slow) if len(slow) > 1 else None
+        iv = stats.diff_interval([a - b for a, b in pairs], [0.0]) if len(pairs) > 1 else None
+        if iv is None or noise is None:
+            verdict, diff = (stats.INCONCLUSIVE if fast and slow else stats.NOT_RUN), "n/a"
         else:
-            verdict = "within seed noise" if iv[1] <= 0 <= iv[2] else "differs"
-            diff = f"{100 * iv[0]:+.2f} [{100 * iv[1]:+.2f}, {100 * iv[2]:+.2f}] points"
+            verdict = {
+                stats.HOLDS: "within seed noise",
+                stats.FAILS: "differs",
+                stats.INCONCLUSIVE: stats.INCONCLUSIVE,
+            }[stats.equivalence_verdict(iv[1:], 0.0, noise)]
+            diff = f"{100 * iv[0]:+.2f} [{100 * iv[1]:+.2f}, {100 * iv[2]:+.2f}] points (seed std {100 * noise:.2f})"
         secs = [statistics.fmean(r["train_seconds"] for r in rs) if rs else None for rs in (fast, slow)]
         time_text = "n/a" if None in secs else f"{secs[0]:.0f} / {secs[1]:.0f} ({secs[0] / secs[1]:.2f}x)"
         value_text = "-" if value is None else str(value)
         rows.append([name, value_text, _acc_text(fast), _acc_text(slow), diff, verdict, time_text])
+    how = f"{ref.precision}, " + ("stacked seeds" if ref.stack_seeds else "one run per seed")
     return [
         ("h2", f"Speed-ups checked against profile `{ref.name}`"),
         (
             "p",
             f"This profile trains its MLP sweeps with {profile.precision}"
             + (" and stacked seeds" if profile.stack_seeds else "")
-            + f"; these points also ran as in `{ref.name}` ({ref.precision}, one run per seed), in "
-            "`reference/`. 'within seed noise': the 95 % Welch interval of the difference of the means "
-            "contains 0.",
+            + f"; these points also ran as in `{ref.name}` ({how}), in `reference/`. Rule, on the "
+            "per-seed differences (the same seeds on both sides): 'within seed noise' if the 95 % "
+            "t-interval of their mean lies within ± the reference runs' standard deviation over seeds, "
+            "'differs' if it lies wholly outside, else inconclusive.",
         ),
         ("table", REFERENCE_HEADER, rows),
     ]
+
+
+def _paired(fast: list[dict], slow: list[dict]) -> list[tuple[float, float]]:
+    """(this, reference) test accuracy of each seed run on both sides."""
+    ref = {r["seed"]: r["test_acc"] for r in slow if "seed" in r}
+    return [(r["test_acc"], ref[r["seed"]]) for r in fast if r.get("seed") in ref]
 
 
 def blocks(out: Path, profile: Profile) -> list[tuple]:
@@ -203,7 +225,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
         ("h2", "The notebook's claims and our measurements"),
         ("table", HEADER, rows),
         *reference_blocks(out, profile),
-        *record_blocks(out),
+        *record_blocks(out, profile),
     ]
     captions = {
         "grid": "Cells 7-9: test accuracy over (L1, L2), 10 GD iterations each.",

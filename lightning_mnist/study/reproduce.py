@@ -204,10 +204,17 @@ def reference_points(profile: Profile) -> list[tuple[str, Profile, set]]:
     """(sweep, reference profile, values) of each sweep with reference points."""
     if profile.reference is None:
         return []
+    if profile.reference not in PROFILES:
+        raise ConfigError(
+            f"profile {profile.name!r}: reference profile {profile.reference!r} is not one of {sorted(PROFILES)}"
+        )
+    ref = PROFILES[profile.reference]
     wanted: dict[str, set] = {}
     for sweep, value in profile.reference_points:
+        if not any(p.x == value for p in sweep_points(sweep, ref)):
+            raise ConfigError(f"profile {profile.name!r}: reference point {sweep}={value} is no point of {ref.name!r}")
         wanted.setdefault(sweep, set()).add(value)
-    return [(sweep, PROFILES[profile.reference], values) for sweep, values in wanted.items()]
+    return [(sweep, ref, values) for sweep, values in wanted.items()]
 
 
 def check_only(only: list[str] | None) -> None:
@@ -337,13 +344,15 @@ def reproduce(
     from lightning_mnist.study.report import write_report
 
     check_only(only)
+    if only and REFERENCE in only and profile.reference is None:
+        raise ConfigError(f"--only {REFERENCE}: profile {profile.name!r} has no reference points")
     started, wall0 = time.time(), time.perf_counter()
     sweeps = [s for s in SWEEPS_IN_ORDER if not only or s in only]
     extras = {k: v for k, v in EXTRA_STAGES.items() if not only or k in only}
     references = reference_points(profile) if not only or REFERENCE in only else []
     total = sum(len(sweep_points(s, profile)) for s in sweeps) + len(extras)
     total += sum(len([p for p in sweep_points(s, ref) if p.x in values]) for s, ref, values in references)
-    trained, completed = 0, False
+    trained, stopped_by = 0, "unknown"
     try:
         with quiet_lightning(), tqdm(total=total, desc="reproduction", unit="run", position=0) as bar:
             for name, fn in extras.items():
@@ -386,8 +395,11 @@ def reproduce(
                     on_result=functools.partial(finished, label),
                     progress=progress,
                 )
-        completed = True
-    finally:  # an interrupted invocation is recorded too: its time and runs count
+        stopped_by = None
+    except BaseException as err:
+        stopped_by = type(err).__name__
+        raise
+    finally:  # an interrupted or failed invocation is recorded too: its time and runs count
         record_session(
             out,
             {
@@ -398,7 +410,8 @@ def reproduce(
                 "wall_seconds": time.perf_counter() - wall0,
                 "runs": total,
                 "runs_trained": trained,
-                "completed": completed,
+                "completed": stopped_by is None,
+                **({"stopped_by": stopped_by} if stopped_by else {}),
                 "git": _git_commit(),
                 "versions": versions(),
                 "machine": machine(),

@@ -87,7 +87,13 @@ PROFILES = {
         precision="bf16-mixed",
         stack_seeds=True,
         reference="notebook",
-        reference_points=(("seed_mlp", None), ("depth_sgd", 3), ("depth_rmsprop", 3), ("seed_dropout", None)),
+        reference_points=(
+            ("seed_mlp", None),
+            ("width", 128),
+            ("depth_sgd", 3),
+            ("depth_rmsprop", 3),
+            ("seed_dropout", None),
+        ),
     ),
     # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
     "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),
@@ -187,16 +193,25 @@ def point_settings(point: Point, profile: Profile) -> dict:
         "overrides": list(point.overrides),
         "checkpoint": point.checkpoint,
         # Recorded only when not the default, so files from before these settings stay valid.
-        **({"precision": precision} if (precision := profile.precision_for(point.sweep)) != "32-true" else {}),
-        **({"stack_seeds": True} if profile.stack_seeds else {}),
+        **{
+            k: v
+            for k, v in (("precision", profile.precision_for(point.sweep)), ("stack_seeds", profile.stack_seeds))
+            if v != OPTIONAL_SETTINGS[k]
+        },
     }
+
+
+# Settings recorded only when they differ from these defaults (a file without one used the default).
+OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False}
 
 
 def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
     """None when equal, else a short account of the first differences."""
     if not isinstance(recorded, dict):
         return "the file records no settings (written by an older version)"
-    diffs = [f"{k}: {recorded.get(k)!r} there, {v!r} now" for k, v in wanted.items() if recorded.get(k) != v]
+    keys = [*wanted, *(k for k in OPTIONAL_SETTINGS if k not in wanted)]
+    pairs = [(k, recorded.get(k, OPTIONAL_SETTINGS.get(k)), wanted.get(k, OPTIONAL_SETTINGS.get(k))) for k in keys]
+    diffs = [f"{k}: {there!r} there, {now!r} now" for k, there, now in pairs if there != now]
     return "; ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else "") if diffs else None
 
 

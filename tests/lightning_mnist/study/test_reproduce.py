@@ -9,6 +9,8 @@ from dataclasses import replace
 
 import pytest
 
+from lightning_mnist.errors import ConfigError
+from lightning_mnist.study import report as rep_report
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study import sweeps
 from lightning_mnist.study.report import claims, reference_blocks, write_report
@@ -137,6 +139,7 @@ def fake_points(out, name, acc=None, jitter=JITTER, profile=PROFILES["notebook"]
             {
                 "key": point.key,
                 "x": point.x,
+                "seed": point.seed,
                 "profile": profile.name,
                 "epochs": point.epochs or profile.epochs,
                 "test_acc": acc(point.x) + (0.0 if name == "softmax_gd" else jitter[s]),
@@ -345,7 +348,7 @@ def test_reference_verdict_follows_the_numbers(tmp_path):
     fake_points(tmp_path, "depth_sgd", lambda x: 0.950, profile=fast)
     fake_points(tmp_path / "reference", "depth_sgd", lambda x: 0.960, profile=ref)  # 10 std apart
     rows = {r[0]: r for r in reference_blocks(tmp_path, fast)[-1][2]}
-    assert rows["seed_mlp"][5] == "within seed noise"
+    assert rows["seed_mlp"][5] == "within seed noise"  # -0.05 points on every seed, seed std 0.1
     assert rows["depth_sgd"][5] == "differs" and rows["depth_sgd"][4].startswith("-1.00 [")
     assert rows["depth_rmsprop"][5] == "not run" and rows["depth_rmsprop"][2] == "not run"
     assert "(n=5)" in rows["depth_sgd"][2] and "(n=3)" in rows["seed_mlp"][3]
@@ -360,7 +363,9 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     with pytest.raises(Interrupted):
         rep.reproduce(tiny_profile, tmp_path, ["logic", "seed_mlp"], command="test")
     (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
-    assert session["completed"] is False and session["runs_trained"] == 0 and session["wall_seconds"] > 0
+    assert session["completed"] is False and session["stopped_by"] == "Interrupted" and session["runs_trained"] == 0
+    record = rep_report.render_markdown(rep_report.record_blocks(tmp_path))
+    assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
 
 
 def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path):
@@ -373,3 +378,37 @@ def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_
     depth = sweep_points("depth_sgd", fast)[0]
     args = sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
     assert args[args.index("--trainer.precision") + 1] == "bf16-mixed"
+
+
+def test_bad_reference_settings_are_clear_errors(tmp_path):
+    with pytest.raises(ConfigError, match="has no reference points"):
+        rep.reproduce(PROFILES["quick"], tmp_path, ["reference"])
+    bad = replace(PROFILES["notebook-fast"], reference_points=(("depth_sgd", 30),))
+    with pytest.raises(ConfigError, match="depth_sgd=30 is no point of 'notebook'"):
+        rep.reproduce(bad, tmp_path, ["reference"])
+    with pytest.raises(ConfigError, match="reference profile 'nope'"):
+        rep.reproduce(replace(bad, reference="nope"), tmp_path, ["reference"])
+
+
+def test_a_file_from_other_precision_is_stale_even_when_the_default_is_not_recorded(tmp_path):
+    fast, quick = PROFILES["notebook-fast"], PROFILES["quick"]
+    (gd,) = sweep_points("softmax_gd", fast)
+    settings = {**sweeps.point_settings(gd, fast), "precision": "bf16-mixed"}  # as written before precision_for
+    write_json(gd.result_path(tmp_path), {"test_acc": 0.9094, "settings": settings})
+    with pytest.warns(UserWarning, match="precision: 'bf16-mixed' there, '32-true' now"):
+        assert sweeps.load_result(gd, fast, tmp_path) is None
+    # Files of profiles without the optional settings keep exactly the keys they always had.
+    point = sweep_points("depth_sgd", quick)[0]
+    assert set(sweeps.point_settings(point, quick)) == {
+        "profile",
+        "epochs",
+        "limit_train_batches",
+        "seeds",
+        "seed",
+        "data",
+        "config",
+        "config_sha256",
+        "overrides",
+        "checkpoint",
+    }
+    assert sweeps.point_settings(point, quick)["seeds"] == 2

@@ -287,7 +287,8 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
     return doc
 
 
-def render_markdown(doc: list[tuple]) -> str:
+def render_markdown(doc: list[tuple], base: Path | None = None) -> str:
+    """``base``: the folder the file will live in, for image links (default: as in the blocks)."""
     out = []
     for kind, *rest in doc:
         if kind in ("h1", "h2"):
@@ -297,7 +298,8 @@ def render_markdown(doc: list[tuple]) -> str:
         elif kind == "pre":
             out.append("```\n" + rest[0] + "\n```")
         elif kind == "img":
-            out.append(f"![{rest[1]}]({rest[0]})")
+            link = rest[0] if base is None else os.path.relpath(rest[2], base)
+            out.append(f"![{rest[1]}]({Path(link).as_posix()})")
         elif kind == "table":
             head, rows = rest
             out.append(
@@ -343,15 +345,18 @@ def render_html(doc: list[tuple]) -> str:
     )
 
 
-def write_report(out: Path, profile: Profile) -> Path:
-    """Write report.md, report.html (self-contained) and claims.csv into ``out``; return report.md's path."""
+def write_report(out: Path, profile: Profile, copy: Path | None = None) -> Path:
+    """Write report.md, report.html (self-contained) and claims.csv into ``out``; return report.md's
+    path. ``copy``: also write the Markdown to this file, its figure links relative to it."""
     with judging(profile):
-        return _write_report(out, profile)
+        return _write_report(out, profile, copy)
 
 
-def _write_report(out: Path, profile: Profile) -> Path:
+def _write_report(out: Path, profile: Profile, copy: Path | None) -> Path:
     doc = blocks(out, profile)
     atomic_write(out / "report.md", render_markdown(doc))
+    if copy is not None:
+        atomic_write(copy, render_markdown(doc, base=copy.parent))
     atomic_write(out / "report.html", render_html(doc))
     table = io.StringIO(newline="")
     writer = csv.writer(table)

@@ -334,13 +334,19 @@ def _result_line(name: str, point, result: dict, ran: bool) -> str:
 
 
 def reproduce(
-    profile: Profile, out: Path, only: list[str] | None = None, command: str | None = None, progress: bool = False
+    profile: Profile,
+    out: Path,
+    only: list[str] | None = None,
+    command: str | None = None,
+    progress: bool = False,
+    report_copy: Path | None = None,
 ) -> Path:
     """Run every stage not yet done, then write the report; returns the report's path.
 
     The outer bar moves once per run (a stage or a sweep point), and each run prints one line
     (its key, accuracy and seconds); ``progress``: also each run's per-epoch bar. ``command``:
-    the command line recorded in the report (default: this process's)."""
+    the command line recorded in the report (default: this process's); ``report_copy``: also
+    write the Markdown report there (links relative to it)."""
     from lightning_mnist.study.report import write_report
 
     check_only(only)
@@ -417,7 +423,7 @@ def reproduce(
                 "machine": machine(),
             },
         )
-    return write_report(out, profile)
+    return write_report(out, profile, report_copy)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -444,6 +450,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--only", nargs="*", default=None, help=f"run only these stages: {', '.join(STAGES)}")
     parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="also write the Markdown report to this file, its figure links relative to it "
+        "(e.g. docs/notebook-report.md)",
+    )
+    parser.add_argument(
         "--progress", action="store_true", help="also show each run's per-epoch progress bar (default: none)"
     )
     args = parser.parse_args(argv)
@@ -452,5 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     command = " ".join(
         shlex.quote(a) for a in ["lightning-mnist", "reproduce", *(sys.argv[1:] if argv is None else argv)]
     )
-    report = reproduce(PROFILES[args.profile], out, args.only, command=command, progress=args.progress)
+    report = reproduce(
+        PROFILES[args.profile], out, args.only, command=command, progress=args.progress, report_copy=args.report
+    )
     print(f"report: {report}")

@@ -412,3 +412,13 @@ def test_a_file_from_other_precision_is_stale_even_when_the_default_is_not_recor
         "checkpoint",
     }
     assert sweeps.point_settings(point, quick)["seeds"] == 2
+
+
+def test_a_report_copy_links_its_figures_from_where_it_lives(tmp_path):
+    out, copy = tmp_path / "docs" / "notebook", tmp_path / "docs" / "notebook-report.md"
+    fake_results(out)
+    write_report(out, PROFILES["notebook"], copy=copy)
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", copy.read_text())
+    assert links and all(link.startswith("notebook/figures/") for link in links)
+    assert all((copy.parent / link).is_file() for link in links)
+    assert copy.read_text().replace("](notebook/", "](") == (out / "report.md").read_text()

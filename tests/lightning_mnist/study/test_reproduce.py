@@ -296,6 +296,7 @@ def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, 
     assert any("lightning" in k and v for k, v in session["versions"].items())
     assert {"platform", "cpu", "cpu_count", "gpus"} <= set(session["machine"])
     assert session["wall_seconds"] > 0 and session["runs_trained"] == session["runs"] - 2
+    assert session["completed"] is True and "stopped_by" not in session
     assert "git" in session
     for text in ("## Record", "lightning-mnist reproduce --test", "version: torch", "total wall time"):
         assert text in report

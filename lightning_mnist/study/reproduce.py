@@ -377,6 +377,18 @@ def reproduce(
                 bar.update()
                 tqdm.write(_result_line(name, point, result, ran))
 
+            # The reference points first: each comparison is there as soon as its fast side is.
+            for name, ref, values in references:
+                label = f"{REFERENCE}/{name}"
+                run_sweep(
+                    name,
+                    ref,
+                    out / REFERENCE,
+                    values=values,
+                    on_point=functools.partial(advance, label),
+                    on_result=functools.partial(finished, label),
+                    progress=progress,
+                )
             for name in sweeps:
                 results = run_sweep(
                     name,
@@ -390,17 +402,6 @@ def reproduce(
                     summarize_autoencoders(results, profile, out)
                 else:
                     collect(name, out, profile)
-            for name, ref, values in references:  # the same points the reference profile's way
-                label = f"{REFERENCE}/{name}"
-                run_sweep(
-                    name,
-                    ref,
-                    out / REFERENCE,
-                    values=values,
-                    on_point=functools.partial(advance, label),
-                    on_result=functools.partial(finished, label),
-                    progress=progress,
-                )
         stopped_by = None
     except BaseException as err:
         stopped_by = type(err).__name__

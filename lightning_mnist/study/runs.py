@@ -47,7 +47,9 @@ def run_sweep(
                 if found is not None:
                     done[i] = found
             todo = [i for i in range(len(group)) if i not in done]
-            if len(todo) > 1:
+            # A stacked profile's stackable points always train stacked, one seed alone included
+            # (--index, a resumed group), so that every file records how it was made.
+            if todo and profile.stack_seeds and stackable(group[todo[0]]):
                 stacked = stacked_runs.run_stacked([group[i] for i in todo], profile, out, progress=progress)
                 done.update(zip(todo, stacked, strict=True))
             elif todo:

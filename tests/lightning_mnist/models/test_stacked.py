@@ -167,3 +167,8 @@ def test_stacked_sweep_writes_the_usual_point_files(tiny_dir, tmp_path, monkeypa
     calls.clear()
     again = run_sweep("depth_sgd", profile, out)
     assert [r["test"] for r in again] == [r["test"] for r in results] and calls == []  # resumed: nothing reruns
+    # One point alone (a cluster array job, or the last seed of a resumed group) trains stacked too.
+    points[1].result_path(out).unlink()
+    (alone,) = run_sweep("depth_sgd", profile, out, index=1)
+    assert [len(c) for c in calls] == [1] and alone["stacked_seeds"] == [points[1].seed]
+    assert alone["test"] == pytest.approx(results[1]["test"], rel=1e-4)

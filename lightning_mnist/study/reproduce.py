@@ -353,6 +353,7 @@ def reproduce(
     if only and REFERENCE in only and profile.reference is None:
         raise ConfigError(f"--only {REFERENCE}: profile {profile.name!r} has no reference points")
     started, wall0 = time.time(), time.perf_counter()
+    code = _git_commit()  # the code that runs, read now: the tree may change before the end
     sweeps = [s for s in SWEEPS_IN_ORDER if not only or s in only]
     extras = {k: v for k, v in EXTRA_STAGES.items() if not only or k in only}
     references = reference_points(profile) if not only or REFERENCE in only else []
@@ -419,7 +420,7 @@ def reproduce(
                 "runs_trained": trained,
                 "completed": stopped_by is None,
                 **({"stopped_by": stopped_by} if stopped_by else {}),
-                "git": _git_commit(),
+                "git": code,
                 "versions": versions(),
                 "machine": machine(),
             },

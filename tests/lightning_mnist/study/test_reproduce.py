@@ -423,3 +423,11 @@ def test_a_report_copy_links_its_figures_from_where_it_lives(tmp_path):
     assert links and all(link.startswith("notebook/figures/") for link in links)
     assert all((copy.parent / link).is_file() for link in links)
     assert copy.read_text().replace("](notebook/", "](") == (out / "report.md").read_text()
+
+
+def test_the_record_names_the_commit_the_run_started_from(tiny_profile, tmp_path, monkeypatch):
+    commits = iter([{"commit": "a" * 40, "modified": False}, {"commit": "b" * 40, "modified": False}])
+    monkeypatch.setattr(rep, "_git_commit", lambda: next(commits))
+    rep.reproduce(tiny_profile, tmp_path, ["logic"], command="test")
+    (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
+    assert session["git"]["commit"] == "a" * 40

@@ -79,11 +79,8 @@ def record_blocks(out: Path, profile: Profile | None = None) -> list[tuple]:
     from lightning_mnist.study.sweeps import SWEEPS
 
     results = [r for name in SWEEPS for r in runs(out, name)]
-    if profile is not None and profile.reference is not None:
-        ref = PROFILES[profile.reference]
-        results += [
-            r for name, value in profile.reference_points for r in _point_results(name, value, ref, out / "reference")
-        ]
+    if profile is not None:
+        results += [r for *_, slow in reference_results(out, profile) for r in slow]
     train, cpu = _sum(results, "train_seconds"), _sum(results, "cpu_seconds")
     doc: list[tuple] = [("h2", "Record")]
     if not sessions:
@@ -149,6 +146,17 @@ def _acc_text(results: list[dict]) -> str:
     return f"{100 * statistics.fmean(accs):.2f}{spread} % (n={len(accs)}): " + ", ".join(f"{100 * a:.2f}" for a in accs)
 
 
+def reference_results(out: Path, profile: Profile) -> list[tuple[str, object, list[dict], list[dict]]]:
+    """(sweep, value, this profile's runs, the reference runs) of each reference point."""
+    if profile.reference is None:
+        return []
+    ref = PROFILES[profile.reference]
+    return [
+        (name, value, _point_results(name, value, profile, out), _point_results(name, value, ref, out / "reference"))
+        for name, value in profile.reference_points
+    ]
+
+
 def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
     """The profile's reference points (``Profile.reference``) beside its own: do its
     speed-ups keep each result within the noise between seeds?
@@ -159,9 +167,7 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
         return []
     ref = PROFILES[profile.reference]
     rows = []
-    for name, value in profile.reference_points:
-        fast = _point_results(name, value, profile, out)
-        slow = _point_results(name, value, ref, out / "reference")
+    for name, value, fast, slow in reference_results(out, profile):
         pairs = _paired(fast, slow)
         noise = statistics.stdev(r["test_acc"] for r in slow) if len(slow) > 1 else None
         iv = stats.diff_interval([a - b for a, b in pairs], [0.0]) if len(pairs) > 1 else None

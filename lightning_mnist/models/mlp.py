@@ -67,6 +67,9 @@ class MLPClassifier(Classifier):
         layers: hidden layers, e.g. ``[Layer(512)]`` for the notebook's cell 11.
         optimizer: ``sgd``, ``rmsprop``, ``adadelta``, ``adam`` or ``nadam`` (Keras 1 defaults).
         lr: learning rate; ``None`` takes the optimizer's Keras 1 default.
+        compile_optimizer: compile the optimizer's update with ``torch.compile``
+            (``lightning_mnist.models.optimizers.compile_step``): the same update, fewer
+            memory passes; its first step compiles.
         num_features, num_classes: input and output sizes.
     """
 
@@ -75,6 +78,7 @@ class MLPClassifier(Classifier):
         layers: list[Layer] | None = None,
         optimizer: Literal["sgd", "rmsprop", "adadelta", "adam", "nadam"] = "sgd",
         lr: float | None = None,
+        compile_optimizer: bool = False,
         num_features: int = 784,
         num_classes: int = 10,
     ) -> None:
@@ -89,4 +93,6 @@ class MLPClassifier(Classifier):
         return self.output(self.hidden(x.flatten(1)))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.hparams.optimizer, self.parameters(), self.hparams.lr)
+        return make_optimizer(
+            self.hparams.optimizer, self.parameters(), self.hparams.lr, compiled=self.hparams.compile_optimizer
+        )

@@ -45,7 +45,7 @@ class StackedMLP(Classifier):
     """``len(seeds)`` copies of ``MLPClassifier(layers, optimizer, lr)``, one per seed.
 
     Args:
-        layers, optimizer, lr, num_features, num_classes: as ``MLPClassifier``.
+        layers, optimizer, lr, compile_optimizer, num_features, num_classes: as ``MLPClassifier``.
         seeds: one seed per copy; copy i starts from ``MLPClassifier``'s weights under
             ``torch.manual_seed(seeds[i])``.
     """
@@ -55,6 +55,7 @@ class StackedMLP(Classifier):
         layers: list[Layer] | None = None,
         optimizer: Literal["sgd", "rmsprop", "adadelta", "adam", "nadam"] = "sgd",
         lr: float | None = None,
+        compile_optimizer: bool = False,
         seeds: list[int] | None = None,
         num_features: int = 784,
         num_classes: int = 10,
@@ -149,7 +150,9 @@ class StackedMLP(Classifier):
         return self(x).argmax(dim=-1)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return make_optimizer(self.hparams.optimizer, self.parameters(), self.hparams.lr)
+        return make_optimizer(
+            self.hparams.optimizer, self.parameters(), self.hparams.lr, compiled=self.hparams.compile_optimizer
+        )
 
     def copy_state(self, i: int) -> dict[str, torch.Tensor]:
         """Copy i's weights as an ``MLPClassifier`` state dict (its ``hidden``/``output`` keys)."""

@@ -130,7 +130,20 @@ REFERENCE_HEADER = [
     "paired difference, 95 % interval",
     "verdict",
     "train s per run (this / reference)",
+    "this profile ran as",
 ]
+
+
+def ran_as(results: list[dict]) -> str:
+    """The precisions (and compiled optimizer steps) these runs used, with counts."""
+    counts: dict[str, int] = {}
+    for r in results:
+        settings = r.get("settings") or {}
+        # Files from before the "precision" record ran what their settings asked for.
+        how = r.get("precision") or settings.get("precision", "32-true")
+        how += ", compiled optimizer step" if settings.get("compile_optimizer") else ""
+        counts[how] = counts.get(how, 0) + 1
+    return "; ".join(f"{how} ({n})" if len(counts) > 1 else how for how, n in counts.items()) or "-"
 
 
 def _point_results(name: str, value, profile: Profile, out: Path) -> list[dict]:
@@ -183,14 +196,20 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
         secs = [statistics.fmean(r["train_seconds"] for r in rs) if rs else None for rs in (fast, slow)]
         time_text = "n/a" if None in secs else f"{secs[0]:.0f} / {secs[1]:.0f} ({secs[0] / secs[1]:.2f}x)"
         value_text = "-" if value is None else str(value)
-        rows.append([name, value_text, _acc_text(fast), _acc_text(slow), diff, verdict, time_text])
+        rows.append([name, value_text, _acc_text(fast), _acc_text(slow), diff, verdict, time_text, ran_as(fast)])
     how = f"{ref.precision}, " + ("stacked seeds" if ref.stack_seeds else "one run per seed")
     return [
         ("h2", f"Speed-ups checked against profile `{ref.name}`"),
         (
             "p",
-            f"This profile trains its MLP sweeps with {profile.precision}"
+            f"This profile trains its MLP sweeps with {profile.precision} where the machine has it "
+            "natively (else 32-true; the last column says what ran)"
             + (" and stacked seeds" if profile.stack_seeds else "")
+            + (
+                f", compiling the optimizer step of {', '.join(profile.compile_optimizer)}"
+                if profile.compile_optimizer
+                else ""
+            )
             + f"; these points also ran as in `{ref.name}` ({how}), in `reference/`. Rule, on the "
             "per-seed differences (the same seeds on both sides): 'within seed noise' if the 95 % "
             "t-interval of their mean lies within ± the reference runs' standard deviation over seeds, "

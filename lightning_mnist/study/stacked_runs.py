@@ -43,7 +43,13 @@ def build_stacked_cli(config: str, overrides: list[str], seeds: list[int], args:
         raise TypeError(f"{config}: stacked seeds need an MLPClassifier, the config builds {type(cli.model).__name__}")
     h = cli.model.hparams
     cli.model = StackedMLP(
-        h.layers, h.optimizer, h.lr, seeds=list(seeds), num_features=h.num_features, num_classes=h.num_classes
+        h.layers,
+        h.optimizer,
+        h.lr,
+        compile_optimizer=h.compile_optimizer,
+        seeds=list(seeds),
+        num_features=h.num_features,
+        num_classes=h.num_classes,
     )
     cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
     return cli
@@ -72,6 +78,7 @@ def run_stacked(points, profile, out: Path, progress_position: int = 1, progress
             "train_seconds": train_seconds / len(points),  # this seed's share of the stacked run
             "cpu_seconds": cpu_seconds / len(points),
             "stacked_seeds": seeds,
+            "precision": cli.trainer.precision,
             "settings": point_settings(p, profile),
         }
         if cli.trainer.is_global_zero:

@@ -27,12 +27,24 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import torch
+
 from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.errors import ConfigError, MissingResultsError
 from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
 from logicnets.files import atomic_write
 
 BASE_SEED = 1337  # the notebook's np.random.seed(1337)
+
+
+def bf16_is_native() -> bool:
+    """Whether bf16 matrix products run in hardware here: a CUDA device with bf16, or a CPU
+    with AVX512-BF16 or AMX. Elsewhere (AVX2) torch emulates them, many times slower than float32."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 DEPTH_SWEEPS = ("depth_sgd", "depth_rmsprop")
 MLP_SWEEPS = ("seed_mlp", "width", *DEPTH_SWEEPS, "seed_dropout")
 
@@ -52,8 +64,13 @@ class Profile:
     verify_checksums: bool = True
     # --trainer.precision of the MLP sweeps' runs ("bf16-mixed": autocast to bf16); softmax GD,
     # whose claim is an exact figure, and the autoencoders, which bf16 does not speed up, stay float32.
+    # bf16 applies only where it is native (bf16_is_native); elsewhere the runs use 32-true. Each
+    # result records the precision it ran with ("precision"), the settings the one asked for.
     precision: str = "32-true"
     stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.runs, study.stacked_runs)
+    # Sweeps whose runs compile their optimizer's update (--model.init_args.compile_optimizer):
+    # worth it where the update is several memory-bound passes (RMSprop, Adadelta).
+    compile_optimizer: tuple[str, ...] = ()
     # A profile with speed-ups reruns these (sweep, value) points with the settings of profile
     # ``reference`` into <out>/reference, and the report sets the two side by side.
     reference: str | None = None
@@ -63,7 +80,16 @@ class Profile:
         return (self.depth_seeds or self.seeds) if sweep in DEPTH_SWEEPS else self.seeds
 
     def precision_for(self, sweep: str) -> str:
+        """The precision the profile asks for (recorded in the point settings)."""
         return self.precision if sweep in MLP_SWEEPS else "32-true"
+
+    def run_precision(self, sweep: str) -> str:
+        """The precision a run of ``sweep`` uses on this machine: bf16 only where native."""
+        precision = self.precision_for(sweep)
+        return "32-true" if precision.startswith("bf16") and not bf16_is_native() else precision
+
+    def compiled_for(self, sweep: str) -> bool:
+        return sweep in self.compile_optimizer
 
     def data_kwargs(self) -> dict:
         return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
@@ -86,6 +112,7 @@ PROFILES = {
         depth_seeds=5,
         precision="bf16-mixed",
         stack_seeds=True,
+        compile_optimizer=("depth_rmsprop", "seed_dropout"),
         reference="notebook",
         reference_points=(
             ("seed_mlp", None),
@@ -195,14 +222,18 @@ def point_settings(point: Point, profile: Profile) -> dict:
         # Recorded only when not the default, so files from before these settings stay valid.
         **{
             k: v
-            for k, v in (("precision", profile.precision_for(point.sweep)), ("stack_seeds", profile.stack_seeds))
+            for k, v in (
+                ("precision", profile.precision_for(point.sweep)),
+                ("stack_seeds", profile.stack_seeds),
+                ("compile_optimizer", profile.compiled_for(point.sweep)),
+            )
             if v != OPTIONAL_SETTINGS[k]
         },
     }
 
 
 # Settings recorded only when they differ from these defaults (a file without one used the default).
-OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False}
+OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False, "compile_optimizer": False}
 
 
 def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
@@ -248,7 +279,8 @@ def run_args(point: Point, profile: Profile, out: Path, name: str, progress: boo
         # A count of batches means minibatches, not groups of steps_per_execution of them.
         *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
         *profile.data_args(),
-        *(["--trainer.precision", precision] if (precision := profile.precision_for(point.sweep)) != "32-true" else []),
+        *(["--trainer.precision", precision] if (precision := profile.run_precision(point.sweep)) != "32-true" else []),
+        *(["--model.init_args.compile_optimizer", "true"] if profile.compiled_for(point.sweep) else []),
         *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
         "--trainer.enable_model_summary",
         "false",
@@ -301,6 +333,7 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
         "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
         "train_seconds": train_seconds,
         "cpu_seconds": cpu_seconds,  # this process's CPU time (all threads) during fit
+        "precision": cli.trainer.precision,  # what ran (Profile.run_precision)
         "settings": point_settings(point, profile),
     }
     if cli.trainer.is_global_zero:

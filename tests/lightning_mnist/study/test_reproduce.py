@@ -369,7 +369,8 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
 
 
-def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path):
+def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
     fast = PROFILES["notebook-fast"]
     settings = {s: sweeps.point_settings(sweep_points(s, fast)[0], fast) for s in sweeps.SWEEPS}
     assert {s for s, v in settings.items() if v.get("precision") == "bf16-mixed"} == set(sweeps.MLP_SWEEPS)
@@ -379,6 +380,20 @@ def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_
     depth = sweep_points("depth_sgd", fast)[0]
     args = sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
     assert args[args.index("--trainer.precision") + 1] == "bf16-mixed"
+
+
+def test_without_native_bf16_the_runs_use_float32_and_record_it(tiny_profile, tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: False)
+    fast = PROFILES["notebook-fast"]
+    depth = sweep_points("depth_sgd", fast)[0]
+    assert "--trainer.precision" not in sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
+    assert sweeps.point_settings(depth, fast)["precision"] == "bf16-mixed"  # what the profile asks for
+    bf16 = replace(tiny_profile, name="tiny-bf16", precision="bf16-mixed")
+    point = sweep_points("seed_mlp", bf16)[0]
+    result = sweeps.run_point(point, bf16, tmp_path, progress=False)
+    assert result["precision"] == "32-true" and result["settings"]["precision"] == "bf16-mixed"
+    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
+    assert sweeps.load_result(point, bf16, tmp_path) is not None  # the same point on either machine
 
 
 def test_bad_reference_settings_are_clear_errors(tmp_path):

@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 
-from bench_notebook_speed import MEMBERS, PhaseTimer, shrink
+from bench_notebook_speed import MEMBERS, PhaseTimer, shrink, timed_args
 
 from lightning_mnist.study.stacked_runs import build_stacked_cli
 from lightning_mnist.study.sweeps import PROFILES
@@ -44,22 +44,7 @@ def seed_epoch_seconds(run_dir: str, member: str, compiled: bool, fraction: floa
         config,
         [*overrides, "--model.init_args.compile_optimizer", str(compiled).lower()],
         list(range(1337, 1337 + seeds)),
-        [
-            "--trainer.max_epochs",
-            "2",
-            "--trainer.precision",
-            PROFILES["notebook-fast"].run_precision(config),
-            "--trainer.enable_checkpointing",
-            "false",
-            "--trainer.enable_model_summary",
-            "false",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.num_sanity_val_steps",
-            "0",
-            "--trainer.logger.init_args.save_dir",
-            run_dir,
-        ],
+        timed_args(run_dir, PROFILES["notebook-fast"].run_precision(config)),
     )
     cli.trainer.callbacks.append(timer)
     shrink(cli.datamodule, fraction)

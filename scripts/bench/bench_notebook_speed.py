@@ -87,24 +87,7 @@ def epoch_seconds(run_dir: str, config: str, overrides: list[str], precision: st
             "--config",
             config,
             *overrides,
-            "--trainer.max_epochs",
-            "2",
-            "--trainer.precision",
-            precision,
-            # the autoencoders save the checkpoint the next runs load, as in the sweep
-            *(
-                ["--trainer.callbacks.dirpath", run_dir]
-                if config.startswith("autoencoder")
-                else ["--trainer.enable_checkpointing", "false"]
-            ),
-            "--trainer.enable_model_summary",
-            "false",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.num_sanity_val_steps",
-            "0",
-            "--trainer.logger.init_args.save_dir",
-            run_dir,
+            *timed_args(run_dir, precision, keep_checkpoint=config.startswith("autoencoder")),
         ],
         run=False,
     )
@@ -112,6 +95,26 @@ def epoch_seconds(run_dir: str, config: str, overrides: list[str], precision: st
     shrink(cli.datamodule, fraction)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return timer.train[-1] + timer.val[-1]
+
+
+def timed_args(run_dir: str, precision: str, keep_checkpoint: bool = False) -> list[str]:
+    """Trainer flags of a timed side: two epochs (warm-up, timed), nothing else; the
+    autoencoders (``keep_checkpoint``) save the checkpoint the next runs load, as in the sweep."""
+    return [
+        "--trainer.max_epochs",
+        "2",
+        "--trainer.precision",
+        precision,
+        *(["--trainer.callbacks.dirpath", run_dir] if keep_checkpoint else ["--trainer.enable_checkpointing", "false"]),
+        "--trainer.enable_model_summary",
+        "false",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.num_sanity_val_steps",
+        "0",
+        "--trainer.logger.init_args.save_dir",
+        run_dir,
+    ]
 
 
 def stacked_epoch_seconds(run_dir: str, config: str, overrides: list[str], precision: str, fraction: float, seeds: int):
@@ -123,22 +126,7 @@ def stacked_epoch_seconds(run_dir: str, config: str, overrides: list[str], preci
         config,
         overrides,
         list(range(1337, 1337 + seeds)),
-        [
-            "--trainer.max_epochs",
-            "2",
-            "--trainer.precision",
-            precision,
-            "--trainer.enable_checkpointing",
-            "false",
-            "--trainer.enable_model_summary",
-            "false",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.num_sanity_val_steps",
-            "0",
-            "--trainer.logger.init_args.save_dir",
-            run_dir,
-        ],
+        timed_args(run_dir, precision),
     )
     cli.trainer.callbacks.append(timer)
     shrink(cli.datamodule, fraction)

@@ -30,7 +30,7 @@ from lightning_mnist.study.claims import (
     runs,
     table_text,
 )
-from lightning_mnist.study.sweeps import PROFILES, Profile, load_result, sweep_points
+from lightning_mnist.study.sweeps import OPTIONAL_SETTINGS, PROFILES, Profile, load_result, sweep_points
 from logicnets.files import atomic_write
 
 
@@ -140,7 +140,7 @@ def ran_as(results: list[dict]) -> str:
     for r in results:
         settings = r.get("settings") or {}
         # Files from before the "precision" record ran what their settings asked for.
-        how = r.get("precision") or settings.get("precision", "32-true")
+        how = r.get("precision") or settings.get("precision", OPTIONAL_SETTINGS["precision"])
         how += ", compiled optimizer step" if settings.get("compile_optimizer") else ""
         counts[how] = counts.get(how, 0) + 1
     return "; ".join(f"{how} ({n})" if len(counts) > 1 else how for how, n in counts.items()) or "-"

@@ -295,10 +295,11 @@ def machine() -> dict:
     except (AttributeError, OSError):
         usable = os.cpu_count()
     gpus: list[str] = []
-    isa = torch.backends.cpu.get_cpu_capability()
+    native_bf16 = None
     try:
         if torch.cuda.is_available():
             gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        native_bf16 = bf16_is_native()
     except Exception:  # a broken driver must not stop the record
         gpus = []
     return {
@@ -307,8 +308,8 @@ def machine() -> dict:
         "cpu": cpu or platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable,
-        "cpu_vector_isa": isa,  # torch's kernels: AVX2, AVX512, ...
-        "native_bf16": bf16_is_native(),
+        "cpu_vector_isa": torch.backends.cpu.get_cpu_capability(),  # torch's kernels: AVX2, AVX512, ...
+        "native_bf16": native_bf16,
         "gpus": gpus,
     }
 

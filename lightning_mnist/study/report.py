@@ -65,8 +65,22 @@ def _sum(results, field: str) -> float:
 
 
 def _interrupted(sessions: list[dict]) -> str:
-    stops = [x.get("stopped_by", "?") for x in sessions if x.get("completed") is False]
+    stops = [x.get("stopped_by", "unknown") for x in sessions if x.get("completed") is False]
     return f" ({len(stops)} stopped before the end: {', '.join(stops)})" if stops else ""
+
+
+def _machines(sessions: list[dict]) -> str:
+    """Each distinct machine the invocations ran on, with how many ran there."""
+    counts: dict[str, int] = {}
+    for x in sessions:
+        m = x.get("machine") or {}
+        what = [m.get("cpu") or "unknown CPU", f"{m.get('cpus_usable', '?')} CPUs"]
+        if m.get("cpu_vector_isa"):
+            what.append(m["cpu_vector_isa"] + (", native bf16" if m.get("native_bf16") else ", no native bf16"))
+        what.append(", ".join(m.get("gpus") or []) or "no GPU")
+        key = ", ".join(what)
+        counts[key] = counts.get(key, 0) + 1
+    return "; ".join(f"{key} ({n})" for key, n in counts.items()) or "unknown"
 
 
 def record_blocks(out: Path, profile: Profile | None = None) -> list[tuple]:
@@ -102,6 +116,7 @@ def record_blocks(out: Path, profile: Profile | None = None) -> list[tuple]:
                 [f"machine: {k}", ", ".join(v) or "none" if isinstance(v, list) else str(v)]
                 for k, v in (last.get("machine") or {}).items()
             ],
+            ["machines, all invocations", _machines(sessions)],
             [
                 "total wall time",
                 f"{math.fsum(x.get('wall_seconds', 0.0) for x in sessions):.1f} s over {len(sessions)} invocation(s)"
@@ -129,7 +144,7 @@ REFERENCE_HEADER = [
     "reference: test accuracy",
     "paired difference, 95 % interval",
     "verdict",
-    "train s per run (this / reference)",
+    "train s per run, wall (CPU): this / reference",
     "this profile ran as",
 ]
 
@@ -193,8 +208,7 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
                 stats.INCONCLUSIVE: stats.INCONCLUSIVE,
             }[stats.equivalence_verdict(iv[1:], 0.0, noise)]
             diff = f"{100 * iv[0]:+.2f} [{100 * iv[1]:+.2f}, {100 * iv[2]:+.2f}] points (seed std {100 * noise:.2f})"
-        secs = [statistics.fmean(r["train_seconds"] for r in rs) if rs else None for rs in (fast, slow)]
-        time_text = "n/a" if None in secs else f"{secs[0]:.0f} / {secs[1]:.0f} ({secs[0] / secs[1]:.2f}x)"
+        time_text = f"{_seconds_text(fast)} / {_seconds_text(slow)}"
         value_text = "-" if value is None else str(value)
         rows.append([name, value_text, _acc_text(fast), _acc_text(slow), diff, verdict, time_text, ran_as(fast)])
     how = f"{ref.precision}, " + ("stacked seeds" if ref.stack_seeds else "one run per seed")
@@ -213,10 +227,21 @@ def reference_blocks(out: Path, profile: Profile) -> list[tuple]:
             + f"; these points also ran as in `{ref.name}` ({how}), in `reference/`. Rule, on the "
             "per-seed differences (the same seeds on both sides): 'within seed noise' if the 95 % "
             "t-interval of their mean lies within ± the reference runs' standard deviation over seeds, "
-            "'differs' if it lies wholly outside, else inconclusive.",
+            "'differs' if it lies wholly outside, else inconclusive. The seconds are each point's own, "
+            "from whichever invocation ran it (see the machines in the record; wall time also counts "
+            "pauses and other load): the speed-ups measured side by side are in docs/notebook-speed.md.",
         ),
         ("table", REFERENCE_HEADER, rows),
     ]
+
+
+def _seconds_text(results: list[dict]) -> str:
+    """Mean training seconds per run, wall and (where recorded) CPU."""
+    if not results:
+        return "n/a"
+    wall = f"{statistics.fmean(r['train_seconds'] for r in results):.0f}"
+    cpu = [r["cpu_seconds"] for r in results if r.get("cpu_seconds") is not None]
+    return wall + (f" ({statistics.fmean(cpu):.0f})" if len(cpu) == len(results) else "")
 
 
 def _paired(fast: list[dict], slow: list[dict]) -> list[tuple[float, float]]:

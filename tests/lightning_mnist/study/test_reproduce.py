@@ -353,6 +353,7 @@ def test_reference_verdict_follows_the_numbers(tmp_path):
     assert rows["depth_sgd"][5] == "differs" and rows["depth_sgd"][4].startswith("-1.00 [")
     assert rows["depth_rmsprop"][5] == "not run" and rows["depth_rmsprop"][2] == "not run"
     assert "(n=5)" in rows["depth_sgd"][2] and "(n=3)" in rows["seed_mlp"][3]
+    assert rows["depth_sgd"][6] == "3 (2) / 3 (2)" and rows["depth_rmsprop"][6] == "n/a / n/a"  # wall (CPU)
     assert reference_blocks(tmp_path, PROFILES["notebook"]) == []
 
 
@@ -367,6 +368,8 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     assert session["completed"] is False and session["stopped_by"] == "Interrupted" and session["runs_trained"] == 0
     record = rep_report.render_markdown(rep_report.record_blocks(tmp_path))
     assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
+    cpus = f"{rep.machine()['cpus_usable']} CPUs"
+    assert any(ln.startswith("| machines, all invocations |") and cpus in ln for ln in record.splitlines())
 
 
 def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path, monkeypatch):

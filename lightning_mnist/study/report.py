@@ -30,7 +30,7 @@ from lightning_mnist.study.claims import (
     runs,
     table_text,
 )
-from lightning_mnist.study.sweeps import OPTIONAL_SETTINGS, PROFILES, Profile, load_result, sweep_points
+from lightning_mnist.study.sweeps import OPTIONAL_SETTINGS, PROFILES, SWEEPS, Profile, load_result, sweep_points
 from logicnets.files import atomic_write
 
 
@@ -90,8 +90,6 @@ def record_blocks(out: Path, profile: Profile | None = None) -> list[tuple]:
         sessions = json.loads(path.read_text()).get("sessions", []) if path.exists() else []
     except (OSError, ValueError, AttributeError):
         sessions = []
-    from lightning_mnist.study.sweeps import SWEEPS
-
     results = [r for name in SWEEPS for r in runs(out, name)]
     if profile is not None:
         results += [r for *_, slow in reference_results(out, profile) for r in slow]
@@ -250,6 +248,24 @@ def _paired(fast: list[dict], slow: list[dict]) -> list[tuple[float, float]]:
     return [(r["test_acc"], ref[r["seed"]]) for r in fast if r.get("seed") in ref]
 
 
+def unfinished_blocks(out: Path, profile: Profile) -> list[tuple]:
+    """Which stages have no results yet: an interrupted run's report says what its table lacks."""
+    missing = [name for name in ("grid", "logic") if load_results(out, name) is None]
+    for name in SWEEPS:
+        if load_results(out, name) is None:
+            done, total = len(runs(out, name)), len(sweep_points(name, profile))
+            missing.append(f"{name} ({done} of {total} runs done)")
+    if not missing:
+        return []
+    return [
+        (
+            "p",
+            f"Not finished, so their claims are missing above: {', '.join(missing)}. "
+            "The same `reproduce` command resumes from the finished runs.",
+        )
+    ]
+
+
 def blocks(out: Path, profile: Profile) -> list[tuple]:
     rows = claims(out, profile)
     figs = figures(out)
@@ -274,6 +290,7 @@ def blocks(out: Path, profile: Profile) -> list[tuple]:
         ),
         ("h2", "The notebook's claims and our measurements"),
         ("table", HEADER, rows),
+        *unfinished_blocks(out, profile),
         *reference_blocks(out, profile),
         *record_blocks(out, profile),
     ]

@@ -189,13 +189,24 @@ def test_report_covers_every_experiment_of_the_notebook(tmp_path):
     assert all(len(r) == 6 and r[2] for r in rows)  # every claim states its rule
     for cell in ("3-6", "7-9", "11", "12-13", "14-15", "16-17", "18", "19-21", "22", "33-34"):
         assert f"| {cell} |" in report
-    assert "not run" not in report and "| rule |" in report
+    assert "not run" not in report and "| rule |" in report and "Not finished" not in report
     for fig in ("grid", "width", "depth"):
         assert (tmp_path / "figures" / f"{fig}.png").stat().st_size > 1000
         assert f"figures/{fig}.png" in report
     html = (tmp_path / "report.html").read_text()
     assert html.count("<img") == 3 and "7-9" in html
     assert (tmp_path / "claims.csv").read_text().count("\n") == len(rows) + 1
+
+
+def test_an_unfinished_reproduction_says_what_its_report_lacks(tmp_path):
+    fake_results(tmp_path)
+    (tmp_path / "results" / "depth_rmsprop.json").unlink()  # stopped inside that sweep
+    for point in sweep_points("depth_rmsprop", PROFILES["notebook"])[3:]:
+        point.result_path(tmp_path).unlink()
+    report = write_report(tmp_path, PROFILES["notebook"]).read_text()
+    assert "| 16-17 |" not in report and "| 14-15 |" in report
+    total = len(sweep_points("depth_rmsprop", PROFILES["notebook"]))
+    assert f"Not finished, so their claims are missing above: depth_rmsprop (3 of {total} runs done)." in report
 
 
 def test_html_report_embeds_its_figures(tmp_path):

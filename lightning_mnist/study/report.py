@@ -16,6 +16,7 @@ import json
 import math
 import os
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from lightning_mnist.study import stats
@@ -71,15 +72,14 @@ def _interrupted(sessions: list[dict]) -> str:
 
 def _machines(sessions: list[dict]) -> str:
     """Each distinct machine the invocations ran on, with how many ran there."""
-    counts: dict[str, int] = {}
-    for x in sessions:
-        m = x.get("machine") or {}
+
+    def described(m: dict) -> str:
         what = [m.get("cpu") or "unknown CPU", f"{m.get('cpus_usable', '?')} CPUs"]
         if m.get("cpu_vector_isa"):
             what.append(m["cpu_vector_isa"] + (", native bf16" if m.get("native_bf16") else ", no native bf16"))
-        what.append(", ".join(m.get("gpus") or []) or "no GPU")
-        key = ", ".join(what)
-        counts[key] = counts.get(key, 0) + 1
+        return ", ".join([*what, ", ".join(m.get("gpus") or []) or "no GPU"])
+
+    counts = Counter(described(x.get("machine") or {}) for x in sessions)
     return "; ".join(f"{key} ({n})" for key, n in counts.items()) or "unknown"
 
 
@@ -149,14 +149,15 @@ REFERENCE_HEADER = [
 
 def ran_as(results: list[dict]) -> str:
     """The precisions (and compiled optimizer steps) these runs used, with counts."""
-    counts: dict[str, int] = {}
-    for r in results:
+
+    def how(r: dict) -> str:
         settings = r.get("settings") or {}
         # Files from before the "precision" record ran what their settings asked for.
-        how = r.get("precision") or settings.get("precision", OPTIONAL_SETTINGS["precision"])
-        how += ", compiled optimizer step" if settings.get("compile_optimizer") else ""
-        counts[how] = counts.get(how, 0) + 1
-    return "; ".join(f"{how} ({n})" if len(counts) > 1 else how for how, n in counts.items()) or "-"
+        ran = r.get("precision") or settings.get("precision", OPTIONAL_SETTINGS["precision"])
+        return ran + (", compiled optimizer step" if settings.get("compile_optimizer") else "")
+
+    counts = Counter(how(r) for r in results)
+    return "; ".join(f"{ran} ({n})" if len(counts) > 1 else ran for ran, n in counts.items()) or "-"
 
 
 def _point_results(name: str, value, profile: Profile, out: Path) -> list[dict]:

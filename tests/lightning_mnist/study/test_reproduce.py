@@ -380,7 +380,8 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     record = rep_report.render_markdown(rep_report.record_blocks(tmp_path))
     assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
     cpus = f"{rep.machine()['cpus_usable']} CPUs"
-    assert any(ln.startswith("| machines, all invocations |") and cpus in ln for ln in record.splitlines())
+    (machines,) = [ln for ln in record.splitlines() if ln.startswith("| machines, all invocations |")]
+    assert cpus in machines and machines.endswith(" (1) |")  # one invocation, on this machine
 
 
 def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path, monkeypatch):

@@ -150,12 +150,10 @@ def summarize_autoencoders(results: list[dict], profile: Profile, out: Path) -> 
     rows = json.loads(dropout.read_text()) if dropout.exists() else None
     original = rows[0]["acc_mean"] if rows and rows[0].get("profile", profile.name) == profile.name else None
     for key, figure in (("autoencoder", "reconstructions_sigmoid"), ("autoencoder_linear", "reconstructions_linear")):
-        autoencoder_grid(
-            out / "checkpoints" / f"{key}.ckpt",
-            out / "figures" / f"{figure}.png",
-            data_dir=profile.data_dir,
-            verify_checksums=profile.verify_checksums,
-        )
+        ckpt, picture = out / "checkpoints" / f"{key}.ckpt", out / "figures" / f"{figure}.png"
+        # A clone has the committed pictures but not the (ignored) checkpoints: keep the pictures.
+        if ckpt.exists() or not picture.exists():
+            autoencoder_grid(ckpt, picture, data_dir=profile.data_dir, verify_checksums=profile.verify_checksums)
     summary = {
         "epochs": by["autoencoder"]["epochs"],
         "mse_sigmoid": by["autoencoder"]["test"]["test/mse"],

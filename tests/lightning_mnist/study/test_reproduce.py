@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -321,7 +322,9 @@ def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, 
     monkeypatch.setattr(
         rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in rep.EXTRA_STAGES}
     )
+    shutil.rmtree(out / "checkpoints")  # as in a clone: the checkpoints are not committed
     again = rep.reproduce(tiny_profile, out, only, command="lightning-mnist reproduce --test").read_text()
+    assert all((out / "figures" / f"reconstructions_{k}.png").is_file() for k in ("sigmoid", "linear"))
     record = re.compile(r"## Record.*?(?=\n## )", flags=re.S)
     assert record.sub("", again) == record.sub("", report)
     assert "[done before]" in capsys.readouterr().out

@@ -323,8 +323,9 @@ def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, 
         rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in rep.EXTRA_STAGES}
     )
     shutil.rmtree(out / "checkpoints")  # as in a clone: the checkpoints are not committed
+    pictures = {k: (out / "figures" / f"reconstructions_{k}.png").read_bytes() for k in ("sigmoid", "linear")}
     again = rep.reproduce(tiny_profile, out, only, command="lightning-mnist reproduce --test").read_text()
-    assert all((out / "figures" / f"reconstructions_{k}.png").is_file() for k in ("sigmoid", "linear"))
+    assert pictures == {k: (out / "figures" / f"reconstructions_{k}.png").read_bytes() for k in pictures}
     record = re.compile(r"## Record.*?(?=\n## )", flags=re.S)
     assert record.sub("", again) == record.sub("", report)
     assert "[done before]" in capsys.readouterr().out

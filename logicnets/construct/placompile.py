@@ -1,57 +1,117 @@
 """Incompletely specified multi-output functions (PLA files) to multi-output networks.
 
-``compile_function`` minimizes the cover (:mod:`.twolevel`), merges cubes into
-threshold neurons (:mod:`.thresholdcover`) and wires each output as an OR of its
-neurons; :func:`logicnets.prove.function_check.verify_function` checks the result.
+``compile_function`` minimizes the cover, merges cubes into threshold neurons
+(:mod:`.thresholdcover`) and wires each output as an OR of its neurons;
+:func:`logicnets.prove.function_check.verify_function` checks the result.
+
+Two minimizers: ESPRESSO's loop on covers of cubes (:mod:`logicnets.cover.espresso`), which
+works at any width, and for small functions the row-bitset loop with its integer program over
+the primes seen (:mod:`.twolevel`), which often finds fewer cubes there.  ``engine="auto"`` runs
+the cube engine always and the row engine too up to ``ROW_ENGINE_INPUTS`` inputs, and keeps the
+smaller cover; ``stats["engine"]`` says which one it kept.
 
 >>> from logicnets.pla.format import parse_pla
 >>> f = parse_pla(".i 3\\n.o 1\\n11- 1\\n1-1 1\\n-11 1\\n.e").function()
->>> compile_function(f).hidden_size
-1
+>>> net = compile_function(f, engine="cubes")
+>>> net.hidden_size, net.stats["engine"]
+(1, 'cubes')
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
+from ..cover.espresso import espresso
+from ..errors import LogicError
 from ..network.multinet import MultiOutputNetwork
 from ..network.network import Layer
-from ..pla.function import IncompleteFunction
-from .thresholdcover import cube_neuron, merge_cubes
-from .twolevel import Space, minimize_cover
+from ..pla.function import MAX_INPUTS, IncompleteFunction
+from .thresholdcover import Cube, Neuron, cube_neuron, merge_cubes
 
-__all__ = ["compile_function", "network_from_neurons"]
+__all__ = ["ENGINES", "ROW_ENGINE_INPUTS", "compile_function", "network_from_neurons"]
+
+ENGINES = ("auto", "cubes", "rows")
+#: Up to this many inputs ``engine="auto"`` also runs the row-bitset engine (2^n rows per set).
+ROW_ENGINE_INPUTS = 14
+
+Progress = Callable[[str, int], None]
 
 
-def network_from_neurons(neurons, f: IncompleteFunction, stats: dict | None = None) -> MultiOutputNetwork:
+def network_from_neurons(
+    neurons: list[Neuron], f: IncompleteFunction, stats: dict | None = None
+) -> MultiOutputNetwork:
     """Hidden neuron ``[w·x >= t]`` per entry; each output ORs the neurons that feed it."""
     n, m = f.n_inputs, f.n_outputs
-    W1 = np.array([w for w, _, _, _ in neurons], dtype=np.float64).reshape(len(neurons), n)
-    b1 = np.array([-t + 0.5 for _, t, _, _ in neurons], dtype=np.float64)
+    W1 = np.array([w for w, _, _ in neurons], dtype=np.float64).reshape(len(neurons), n)
+    b1 = np.array([-t + 0.5 for _, t, _ in neurons], dtype=np.float64)
     W2 = np.zeros((m, len(neurons)))
-    for j, (_, _, outs, _) in enumerate(neurons):
+    for j, (_, _, outs) in enumerate(neurons):
         for k in range(m):
             if outs >> k & 1:
                 W2[k, j] = 1.0
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
+def _cube_cover(f: IncompleteFunction, progress: Progress | None) -> tuple[list[Cube], str]:
+    sp = f.space
+    cover = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=progress)
+    return [c for c in sp.to_triples(cover) if c[2]], "espresso loop on cube covers"
+
+
+def _row_cover(f: IncompleteFunction, pool_ilp: bool) -> tuple[list[Cube], str]:
+    from .twolevel import minimize_cover
+
+    res = minimize_cover(f, pool_ilp=pool_ilp)
+    return [(c.pos, c.neg, c.outs) for c in res.cubes], res.method
+
+
+def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, progress: Progress | None) -> tuple:
+    if engine not in ENGINES:
+        raise LogicError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "rows" and f.n_inputs > MAX_INPUTS:
+        raise LogicError(f"engine 'rows' stops at {MAX_INPUTS} inputs; use engine='cubes'")
+    found = {}
+    if engine in ("auto", "cubes"):
+        found["cubes"] = _cube_cover(f, progress)
+    if engine == "rows" or (engine == "auto" and f.n_inputs <= ROW_ENGINE_INPUTS):
+        found["rows"] = _row_cover(f, pool_ilp)
+    name = min(found, key=lambda k: (len(found[k][0]), k != "rows"))
+    return name, *found[name]
+
+
+def cover_validity(f: IncompleteFunction) -> Callable[[int, int, int], bool]:
+    """``valid(pos, neg, outs)``: the cube meets no OFF cube of any output in ``outs``."""
+    sp, off = f.space, f.off_cover
+
+    def valid(pos: int, neg: int, outs: int) -> bool:
+        return not sp.intersects(sp.from_triples([(pos, neg, outs)])[0], off).any()
+
+    return valid
+
+
 def compile_function(
-    f: IncompleteFunction, *, threshold: bool = True, merge_budget: float = 2.0, pool_ilp: bool = True
+    f: IncompleteFunction,
+    *,
+    threshold: bool = True,
+    merge_budget: float = 2.0,
+    pool_ilp: bool = True,
+    engine: str = "auto",
+    progress: Progress | None = None,
 ) -> MultiOutputNetwork:
     """A multi-output network for ``f`` with few hidden neurons (uses the don't-cares)."""
     t0 = time.perf_counter()
-    res = minimize_cover(f, pool_ilp=pool_ilp)
+    name, cubes, method = _minimize(f, engine, pool_ilp, progress)
     if threshold:
-        sp = Space(f)
-        neurons = merge_cubes(res.cubes, f.n_inputs, sp.off_of, time_budget=merge_budget)
+        neurons = merge_cubes(cubes, f.n_inputs, cover_validity(f), time_budget=merge_budget)
     else:
-        neurons = [cube_neuron(c, f.n_inputs) for c in res.cubes]
+        neurons = [cube_neuron(c, f.n_inputs) for c in cubes]
     stats = {
-        "method": res.method + (" + threshold merging" if threshold else ""),
-        "cubes": len(res.cubes),
+        "engine": name,
+        "method": method + (" + threshold merging" if threshold else ""),
+        "cubes": len(cubes),
         "hidden": len(neurons),
         "seconds": round(time.perf_counter() - t0, 4),
     }

@@ -191,15 +191,17 @@ def _random_function(rng, n, m):
     on = tuple(sum(1 << r for r in range(1 << n) if table[r, k] == 1) for k in range(m))
     dc = tuple(sum(1 << r for r in range(1 << n) if table[r, k] == 2) for k in range(m))
     names = tuple(f"x{i}" for i in range(n))
-    return IncompleteFunction(names, tuple(f"y{k}" for k in range(m)), on, dc), table
+    return IncompleteFunction.from_rows(names, tuple(f"y{k}" for k in range(m)), on, dc), table
 
 
+@pytest.mark.parametrize("engine", ["cubes", "rows"])
 @pytest.mark.parametrize("seed", range(12))
-def test_random_functions_with_dont_cares_brute_force(seed):
+def test_random_functions_with_dont_cares_brute_force(seed, engine):
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(2, 7)), int(rng.integers(1, 4))
     f, table = _random_function(rng, n, m)
-    net = compile_function(f)
+    net = compile_function(f, engine=engine)
+    assert net.stats["engine"] == engine
     got = net(rows_of(n))  # plain numpy evaluation, row by row
     for k in range(m):
         assert np.all(got[table[:, k] == 1, k] == 1)
@@ -209,11 +211,13 @@ def test_random_functions_with_dont_cares_brute_force(seed):
     assert net.hidden_size <= net.stats["cubes"]
 
 
-def test_input_limit_and_overlap_errors():
-    with pytest.raises(LogicError, match="at most 24"):
-        IncompleteFunction(tuple(f"x{i}" for i in range(25)), ("y",), (0,), (0,))
+def test_row_sets_stop_at_24_inputs_covers_do_not():
+    wide = IncompleteFunction.from_cubes([f"x{i}" for i in range(25)], ["y"], on=[("1" * 25, 1)])
+    assert wide.on_cubes == (((1 << 25) - 1, 0, 1),)
+    with pytest.raises(LogicError, match="stop at 24 inputs"):
+        wide.on
     with pytest.raises(LogicError, match="overlap"):
-        IncompleteFunction(("a",), ("y",), (1,), (1,))
+        IncompleteFunction.from_rows(("a",), ("y",), (1,), (1,))
 
 
 def test_fast_verification_agrees_with_row_by_row():

@@ -1,0 +1,344 @@
+"""ESPRESSO's loop on covers of cubes: expand, irredundant, reduce, last gasp, at any width.
+
+Why this loop: it never builds a truth table, only covers (ON ``F``, don't-care ``D``, OFF
+``R``), so its cost follows the covers' sizes.  A cube is valid while it meets no OFF cube of an
+output it feeds; expanding makes cubes prime (as large as the OFF cover allows), irredundant drops
+cubes the others cover, reduce shrinks each cube to what only it covers so that the next expand
+can grow it in another direction.  The loop stops when the cost (cubes, then literals) stops
+falling.  Brayton et al., "Logic Minimization Algorithms for VLSI Synthesis" (1984), chapter 4.
+
+>>> from .cubes import CubeSpace
+>>> sp = CubeSpace(3, 1)
+>>> F = sp.from_strings(["110", "111", "011", "101"], ["1"] * 4)
+>>> sorted(a for a, _ in sp.to_strings(espresso(sp, F, sp.empty(), off_cover(sp, F, sp.empty()))))
+['-11', '1-1', '11-']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .cubes import CubeSpace
+from .unate import complement, tautology
+
+__all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce", "supercube_of_complement"]
+
+_ONE = np.uint64(1)
+Progress = Callable[[str, int], None]
+
+
+def _inputs(sp: CubeSpace, cover: np.ndarray) -> np.ndarray:
+    return cover[..., : sp.wi]
+
+
+def _with_output(sp: CubeSpace, inputs: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros((len(inputs), sp.words), dtype=np.uint64)
+    out[:, : sp.wi] = inputs
+    out[:, sp.wi + k // 64] = _ONE << np.uint64(k % 64)
+    return out
+
+
+def _feeds(sp: CubeSpace, cover: np.ndarray, k: int) -> np.ndarray:
+    return ((cover[:, sp.wi + k // 64] >> np.uint64(k % 64)) & _ONE).astype(bool)
+
+
+def merge_outputs(sp: CubeSpace, cover: np.ndarray) -> np.ndarray:
+    """Cubes with equal inputs become one cube feeding the union of their outputs."""
+    if len(cover) < 2:
+        return cover
+    ins = np.ascontiguousarray(_inputs(sp, cover))
+    keys = ins.view(np.dtype((np.void, ins.dtype.itemsize * sp.wi))).ravel()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    out = np.zeros((len(uniq), sp.words), dtype=np.uint64)
+    out[inverse, : sp.wi] = ins
+    for w in range(sp.wo):
+        np.bitwise_or.at(out[:, sp.wi + w], inverse, cover[:, sp.wi + w])
+    return out
+
+
+def off_cover(sp: CubeSpace, F: np.ndarray, D: np.ndarray, limit: int = 200_000) -> np.ndarray:
+    """The OFF cover: per output the complement of ON ∪ DC, equal inputs merged across outputs."""
+    FD = np.vstack([F, D])
+    parts = []
+    for k in range(sp.m):
+        parts.append(_with_output(sp, complement(sp, _inputs(sp, FD[_feeds(sp, FD, k)]), limit), k))
+    return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
+
+
+def _bits_of_empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
+    """``(rows, n)`` booleans: which input fields of each row are empty."""
+    e = ~(x | (x >> _ONE)) & sp.zero_bits
+    bits = np.unpackbits(np.ascontiguousarray(e.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, : 2 * sp.n : 2].astype(bool)
+
+
+def _codes(sp: CubeSpace, cover: np.ndarray) -> np.ndarray:
+    return sp.input_codes(cover)
+
+
+def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """``c`` with the inputs marked in ``free`` made free."""
+    out = c.copy()
+    for i in np.flatnonzero(free).tolist():
+        word, bit = divmod(2 * i, 64)
+        out[word] |= np.uint64(3 << bit)
+    return out
+
+
+def _expand_one(sp: CubeSpace, c: np.ndarray, R: np.ndarray, F: np.ndarray, order_score: np.ndarray) -> np.ndarray:
+    """Grow ``c`` to a prime that avoids ``R``, preferring to swallow whole cubes of ``F``.
+
+    Blocking matrix: row r of ``R`` stays disjoint from the cube while the cube keeps one of the
+    literals that r contradicts (``blocking[r]``), and only matters once the cube feeds one of
+    r's outputs (``active``).  Raising an input drops it from every row; raising an output
+    activates rows.  A raise is feasible while every active row keeps a blocking literal.
+    """
+    blocking = _bits_of_empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
+    left = blocking.sum(axis=1)
+    r_out = R[:, sp.wi :]
+    grown = c.copy()
+    active = (r_out & grown[sp.wi :]).any(axis=1)
+    essential = blocking[active & (left == 1)].any(axis=0)
+    code_c = _codes(sp, c[None])[0]
+    literal = code_c < 2
+    raised = np.zeros(sp.n, dtype=bool)
+
+    def try_raise(vs: np.ndarray, outs: np.ndarray) -> bool:
+        nonlocal left, active
+        if (vs & essential).any():
+            return False
+        new_left = left - blocking[:, vs].sum(axis=1) if vs.any() else left
+        new_active = active | (r_out & outs).any(axis=1) if outs.any() else active
+        if (new_left[new_active] < 1).any():
+            return False
+        left, active = new_left, new_active
+        raised[vs] = True
+        grown[sp.wi :] |= outs
+        return True
+
+    if len(F):
+        differ = (_codes(sp, F) != code_c) & literal  # (d, n): literals of c that d lacks
+        need_out = F[:, sp.wi :] & ~c[sp.wi :]
+        need = differ.sum(axis=1) + np.bitwise_count(need_out).sum(axis=1)
+        for j in np.argsort(need, kind="stable")[:64].tolist():
+            vs = differ[j] & ~raised
+            outs = need_out[j] & ~grown[sp.wi :]
+            if need[j] == 0 or not (vs.any() or outs.any()):
+                continue
+            try_raise(vs, outs)
+    no_outs = np.zeros(sp.wo, dtype=np.uint64)
+    for v in np.argsort(-order_score, kind="stable").tolist():
+        if literal[v] and not raised[v] and not essential[v]:
+            vs = np.zeros(sp.n, dtype=bool)
+            vs[v] = True
+            try_raise(vs, no_outs)
+    grown = _raise_inputs(sp, grown, raised)
+    meets = left == 0
+    forbidden = np.bitwise_or.reduce(r_out[meets], axis=0) if meets.any() else no_outs
+    grown[sp.wi :] = sp.full[sp.wi :] & ~forbidden
+    return grown
+
+
+def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
+    """MINI's weight of each cube: the inner product of its parts with the column sums of ``F``."""
+    bits = np.unpackbits(np.ascontiguousarray(F.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
+    return bits.astype(np.int64) @ bits.sum(axis=0, dtype=np.int64)
+
+
+def expand(sp: CubeSpace, F: np.ndarray, R: np.ndarray, prime: np.ndarray | None = None) -> np.ndarray:
+    """Every cube of ``F`` made prime against the OFF cover ``R``; cubes swallowed are dropped.
+
+    ``prime`` marks cubes known to be prime already (left as they are), as ESPRESSO does after
+    reduce left them unchanged.  Cubes go in MINI's order, those least like the rest first.
+    """
+    if len(F) == 0:
+        return F
+    order = np.argsort(mini_weights(sp, F), kind="stable")
+    F = F[order]
+    prime = np.zeros(len(F), dtype=bool) if prime is None else prime[order]
+    codes = _codes(sp, F)
+    # raise first the inputs that most cubes leave free: the prime then covers more of F
+    score = (codes == 2).sum(axis=0).astype(np.float64)
+    covered = np.zeros(len(F), dtype=bool)
+    out = F.copy()
+    for j in range(len(F)):
+        if covered[j] or prime[j]:
+            continue
+        p = _expand_one(sp, F[j], R, out[~covered], score)
+        swallowed = sp.inside(out, p)
+        swallowed[j] = False
+        covered |= swallowed
+        out[j] = p
+    return sp.drop_contained(out[~covered])
+
+
+def _covered_outputs(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """For each output ``c`` feeds: is ``c`` (its inputs) inside the cubes of ``G`` for it?"""
+    meet = G[sp.empty_inputs(_inputs(sp, G) & _inputs(sp, c)) == 0]
+    cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
+    ks = np.flatnonzero(sp.output_bits(c[None])[0])
+    return np.array([tautology(sp, cof[_feeds(sp, meet, k)]) for k in ks.tolist()], dtype=bool)
+
+
+def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Drop cubes that the other cubes and the don't-cares cover, smallest cubes first."""
+    order = np.argsort(sp.free_inputs(F), kind="stable")
+    F = F[order]
+    keep = np.ones(len(F), dtype=bool)
+    for j in range(len(F)):
+        keep[j] = False
+        G = np.vstack([F[keep], D])
+        if not _covered_outputs(sp, F[j], G).all():
+            keep[j] = True
+    return F[keep]
+
+
+def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
+    """The smallest cube holding every point that ``F`` (input words) misses; None if none."""
+    full = sp.full[: sp.wi]
+    if len(F) == 0:
+        return full.copy()
+    if (full == F).all(axis=1).any():
+        return None
+    if len(F) == 1:
+        c = F[0]
+        codes = _codes(sp, np.hstack([c, np.zeros(sp.wo, np.uint64)])[None])[0]
+        if (codes < 2).sum() >= 2:
+            return full.copy()
+        out = full.copy()  # one literal: its complement is the cube of the opposite literal
+        i = int(np.flatnonzero(codes < 2)[0])
+        word, bit = divmod(2 * i, 64)
+        out[word] &= ~np.uint64(1 << (bit + int(codes[i])))
+        return out
+    from .unate import _literal_counts, _split_input, cofactor_input
+
+    zeros, ones = _literal_counts(sp, F)
+    i = _split_input(zeros, ones)
+    word, bit = divmod(2 * i, 64)
+    result = None
+    for value in (0, 1):
+        part = supercube_of_complement(sp, cofactor_input(sp, F, i, value))
+        if part is None:
+            continue
+        part = part.copy()
+        part[word] &= ~np.uint64(1 << (bit + 1 - value))
+        result = part if result is None else result | part
+        if (result == full).all():
+            return result
+    return result
+
+
+def _reduced(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray | None:
+    """The smallest cube inside ``c`` holding what ``G`` leaves uncovered of it; None if nothing."""
+    meet = G[sp.empty_inputs(_inputs(sp, G) & _inputs(sp, c)) == 0]
+    cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
+    new = np.zeros(sp.words, dtype=np.uint64)
+    for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
+        sc = supercube_of_complement(sp, cof[_feeds(sp, meet, k)])
+        if sc is not None:
+            new[: sp.wi] |= sc & _inputs(sp, c)
+            new[sp.wi + k // 64] |= _ONE << np.uint64(k % 64)
+    return new if new[sp.wi :].any() else None
+
+
+def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink each cube, in turn (MINI's order, heaviest first), to what only it covers.
+
+    Returns the cover and which cubes kept their size (still prime: expand skips them).
+    """
+    F = F[np.argsort(-mini_weights(sp, F), kind="stable")].copy()
+    keep = np.ones(len(F), dtype=bool)
+    unchanged = np.zeros(len(F), dtype=bool)
+    for j in range(len(F)):
+        keep[j] = False
+        new = _reduced(sp, F[j], np.vstack([F[keep], D]))
+        if new is not None:
+            unchanged[j] = bool((new == F[j]).all())
+            F[j] = new
+            keep[j] = True
+    return F[keep], unchanged[keep]
+
+
+def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Reduce every cube on its own against all the others, expand the reduced cubes, and keep
+    the primes that cover two or more of them: a way out of a local minimum."""
+    shrunk = []
+    for j in range(len(F)):
+        others = np.vstack([F[:j], F[j + 1 :], D])
+        new = _reduced(sp, F[j], others)
+        if new is not None and not (new == F[j]).all():
+            shrunk.append(new)
+    if len(shrunk) < 2:
+        return F
+    G = np.array(shrunk, dtype=np.uint64)
+    score = (_codes(sp, G) == 2).sum(axis=0).astype(np.float64)
+    extra = []
+    for j in range(len(G)):
+        p = _expand_one(sp, G[j], R, G, score)
+        if sp.inside(G, p).sum() >= 2:
+            extra.append(p)
+    if not extra:
+        return F
+    return irredundant(sp, sp.drop_contained(np.vstack([np.array(extra, dtype=np.uint64), F])), D)
+
+
+def cost(sp: CubeSpace, F: np.ndarray) -> tuple[int, int]:
+    return len(F), sp.literal_count(F)
+
+
+def unravel(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
+    """One cube per (cube, output) pair: each starts single-output and expand grows the outputs."""
+    outs = sp.output_bits(F)
+    rows, ks = np.nonzero(outs)
+    single = np.zeros((len(rows), sp.words), dtype=np.uint64)
+    single[:, : sp.wi] = F[rows, : sp.wi]
+    single[np.arange(len(rows)), sp.wi + ks // 64] = _ONE << (ks % 64).astype(np.uint64)
+    return single
+
+
+def _loop(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, note: Progress, max_passes: int) -> np.ndarray:
+    F = irredundant(sp, expand(sp, F, R), D)
+    note("expand", len(F))
+    for _ in range(max_passes):
+        best = cost(sp, F)
+        while True:
+            inner = cost(sp, F)
+            G, prime = reduce(sp, F, D)
+            F = irredundant(sp, expand(sp, G, R, prime), D)
+            note("reduce/expand/irredundant", len(F))
+            if cost(sp, F)[0] >= inner[0]:
+                break
+        F = last_gasp(sp, F, D, R)
+        note("last gasp", len(F))
+        if cost(sp, F) >= best:
+            break
+    return F
+
+
+def espresso(
+    sp: CubeSpace,
+    F: np.ndarray,
+    D: np.ndarray,
+    R: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    max_passes: int = 20,
+) -> np.ndarray:
+    """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``.
+
+    Like ESPRESSO it starts from the cubes split one output each (so that expand chooses the
+    outputs), and falls back to the cubes as given when that ends larger.
+    """
+    note = progress or (lambda stage, cubes: None)
+    F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
+    best = None
+    starts = [unravel(sp, F), F] if int(sp.output_bits(F).sum()) < 5000 and sp.m > 1 else [F]
+    for start in starts:
+        got = _loop(sp, sp.drop_contained(start), D, R, note, max_passes)
+        if best is None or cost(sp, got) < cost(sp, best):
+            best = got
+        if len(best) <= len(F):
+            break
+    return best

@@ -258,11 +258,24 @@ def _solver_name() -> str:
     raise LogicError("python-sat has none of CaDiCaL, Glucose or MiniSat; reinstall python-sat")  # pragma: no cover
 
 
-def _confirm(net: MultiOutputNetwork, k_net: int, row: int, expected: int, n: int) -> None:
-    """A counterexample must be wrong for the float network too (guards the encoding)."""
+def _in_cover(point: int, cubes: Sequence[Cube]) -> bool:
+    """Is the point (bit i = input i) in one of the cubes?"""
+    return any(point & pos == pos and not point & neg for pos, neg, _ in cubes)
+
+
+def _confirm(net: MultiOutputNetwork, k_net: int, row: int, expected: int, cubes: tuple, n: int) -> None:
+    """A counterexample must be a real ON/OFF point that the float network gets wrong
+    (an independent check of the encoding, on one row)."""
+    on, dc, off = cubes
+    point = sum(1 << i for i in range(n) if (row >> (n - 1 - i)) & 1)
+    if expected == 1:
+        real = _in_cover(point, on)
+    else:
+        real = _in_cover(point, off) if off is not None else not _in_cover(point, on)
+    real = real and not _in_cover(point, dc)
     x = np.array([[(row >> (n - 1 - i)) & 1 for i in range(n)]], dtype=np.float64)
-    if int(net(x)[0, k_net]) == expected:
-        raise LogicError(f"internal error: the SAT encoding disagrees with the network at row {row:0{n}b}")
+    if not real or int(net(x)[0, k_net]) == expected:
+        raise LogicError(f"internal error: the SAT encoding disagrees with the network at input {row:0{n}b}")
 
 
 def verify_cubes(
@@ -296,7 +309,7 @@ def verify_cubes(
         cubes = (_for_output(on, k), _for_output(dc, k), _for_output(off, k))
         found = _check_output(net, forms, k_net, cubes, n)
         for row, expected in found:
-            _confirm(net, k_net, row, expected, n)
+            _confirm(net, k_net, row, expected, cubes, n)
             if len(examples) < max_examples:
                 examples.append((name, row, expected))
         wrong_on.append(sum(e == 1 for _, e in found))

@@ -31,7 +31,7 @@ True
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -177,26 +177,29 @@ def _cube_lits(pos: int, neg: int) -> list[int]:
     return [i + 1 for i in _bits(pos)] + [-(i + 1) for i in _bits(neg)]
 
 
-def _outside(cnf: _Cnf, cubes: Iterable[Cube], guard: int) -> bool:
+def _literal_cover(cubes: Sequence[Cube] | None) -> list[tuple[list[int], int]] | None:
+    """Each non-empty cube as its literals (input i is variable i + 1) with its outputs, once for all outputs."""
+    if cubes is None:
+        return None
+    return [(_cube_lits(pos, neg), outs) for pos, neg, outs in cubes if not pos & neg]
+
+
+def _outside(cnf: _Cnf, cubes: list[list[int]], guard: int) -> bool:
     """Clauses: the point is in none of ``cubes`` (when ``guard`` holds). False: impossible."""
-    for pos, neg, _ in cubes:
-        if pos & neg:
-            continue  # an empty cube contains nothing
-        if not pos and not neg:
+    for lits in cubes:
+        if not lits:
             return False  # the whole space
-        cnf.clauses.append([-guard] + [-lit for lit in _cube_lits(pos, neg)])
+        cnf.clauses.append([-guard, *(-lit for lit in lits)])
     return True
 
 
-def _inside(cnf: _Cnf, cubes: Iterable[Cube], guard: int) -> bool:
+def _inside(cnf: _Cnf, cubes: list[list[int]], guard: int) -> bool:
     """Clauses: the point is in one of ``cubes`` (when ``guard`` holds). False: no cube."""
     selectors = []
-    for pos, neg, _ in cubes:
-        if pos & neg:
-            continue
+    for lits in cubes:
         c = cnf.new()
         selectors.append(c)
-        cnf.clauses.extend([-c, lit] for lit in _cube_lits(pos, neg))
+        cnf.clauses.extend([-c, lit] for lit in lits)
     if not selectors:
         return False
     cnf.clauses.append([-guard, *selectors])
@@ -220,6 +223,10 @@ def _for_output(cubes: Sequence[Cube] | None, k: int) -> list[Cube] | None:
     return None if cubes is None else [c for c in cubes if c[2] >> k & 1]
 
 
+def _lits_for_output(cover: list[tuple[list[int], int]] | None, k: int) -> list[list[int]] | None:
+    return None if cover is None else [lits for lits, outs in cover if outs >> k & 1]
+
+
 def _row(model: list[int], n: int) -> int:
     """The model's input point as a row number (input 0 most significant, as in :mod:`logicnets.rows`)."""
     r = 0
@@ -228,7 +235,7 @@ def _row(model: list[int], n: int) -> int:
     return r
 
 
-def _check_output(net: MultiOutputNetwork, forms: tuple, k_net: int, cubes: tuple, n: int) -> list[tuple[int, int]]:
+def _check_output(forms: tuple, k_net: int, cubes: tuple, n: int) -> list[tuple[int, int]]:
     """(row, expected) counterexamples of one output: at most one per question."""
     from pysat.solvers import Solver
 
@@ -252,7 +259,7 @@ def _check_output(net: MultiOutputNetwork, forms: tuple, k_net: int, cubes: tupl
 def _solver_name() -> str:
     from pysat.solvers import SolverNames
 
-    for name in ("cadical153", "glucose4", "minisat22"):
+    for name in ("glucose4", "minisat22", "cadical153"):
         if hasattr(SolverNames, name):
             return name
     raise LogicError("python-sat has none of CaDiCaL, Glucose or MiniSat; reinstall python-sat")  # pragma: no cover
@@ -303,13 +310,13 @@ def verify_cubes(
     if missing:
         raise LogicError(f"the network has no output(s) {missing}")
     forms = _forms(net)
+    covers = [_literal_cover(c) for c in (on, dc, off)]
     wrong_on, wrong_off, examples = [], [], []
     for k, name in enumerate(names):
         k_net = net.outputs.index(name)
-        cubes = (_for_output(on, k), _for_output(dc, k), _for_output(off, k))
-        found = _check_output(net, forms, k_net, cubes, n)
+        found = _check_output(forms, k_net, tuple(_lits_for_output(c, k) for c in covers), n)
         for row, expected in found:
-            _confirm(net, k_net, row, expected, cubes, n)
+            _confirm(net, k_net, row, expected, tuple(_for_output(c, k) for c in (on, dc, off)), n)
             if len(examples) < max_examples:
                 examples.append((name, row, expected))
         wrong_on.append(sum(e == 1 for _, e in found))

@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -148,7 +149,8 @@ class _Cnf:
         if t <= min(weights):
             g = self.gate_and([-x for x in lits])
             return not g if isinstance(g, bool) else -g
-        return self.at_least(lits, weights, t)
+        d = math.gcd(*weights)  # same function with fewer counter cells: sum(a/d * x) >= ceil(t/d)
+        return self.at_least(lits, [a // d for a in weights], -(-t // d))
 
 
 def _forms(net: MultiOutputNetwork) -> tuple[list[IntegerNeuron], list[IntegerNeuron]]:

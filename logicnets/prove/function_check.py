@@ -2,6 +2,8 @@
 
 ``verify_function`` evaluates the network on every row (as row bitsets, one per
 output) and checks the ON and OFF rows of every output; DC rows are free and only counted.
+Above ``EXHAUSTIVE_MAX_INPUTS`` inputs, :func:`verify_function_any_width` proves the same by
+SAT on the cube covers (:mod:`logicnets.prove.cover_sat`), with no 2^n anywhere.
 
 >>> from logicnets.construct.placompile import compile_function
 >>> from logicnets.pla.format import parse_pla
@@ -125,12 +127,13 @@ def _fast_rows(net: MultiOutputNetwork, n: int) -> list[int] | None:
 
 
 def verify_function(net: MultiOutputNetwork, f: IncompleteFunction, max_examples: int = 8) -> FunctionCheck:
-    """Check ``net`` against the ON and OFF rows of ``f`` (by output name): exhaustively up to
-    ``EXHAUSTIVE_MAX_INPUTS`` inputs, above that by SAT on the cube covers when ``f`` carries them."""
+    """Check ``net`` against the ON and OFF rows of ``f`` (by output name): when ``f`` carries cube
+    covers (``on_cubes``, ``dc_cubes``, ``off_cubes``), through :func:`verify_function_any_width`
+    (exhaustive up to ``EXHAUSTIVE_MAX_INPUTS`` inputs, SAT above); else on its row bitsets."""
     if tuple(net.inputs) != tuple(f.inputs):
         raise LogicError(f"network inputs {list(net.inputs)} differ from the function's {list(f.inputs)}")
     on_cubes = getattr(f, "on_cubes", None)
-    if f.n_inputs > EXHAUSTIVE_MAX_INPUTS and on_cubes is not None:
+    if on_cubes is not None:
         return verify_function_any_width(
             net, f.inputs, f.outputs, on_cubes, f.dc_cubes, getattr(f, "off_cubes", None), max_examples
         )

@@ -212,3 +212,26 @@ def test_verify_function_uses_sat_above_the_table_size_and_exhaustive_below():
     assert check.ok and check.rows_checked == 8 and "exhaustive, 2^n rows" in check.summary()
     wrong = verify_function_any_width(small, ["a", "b", "c"], ["y"], [_triple("0--", 1)], [])
     assert not wrong.ok and "FAILED" in wrong.summary()
+
+
+def test_cube_functions_below_the_table_size_are_checked_exhaustively_from_the_cubes():
+    f = _WideFunction(3, [_triple("11-", 1)], [_triple("1-1", 1)], off=[_triple("0--", 1)])
+    small = compile_function(IncompleteFunction.from_cubes(["a", "b", "c"], ["y"], [("11-", 1)], [("1-1", 1)]))
+    small = MultiOutputNetwork(f.inputs, ["y"], small.hidden, small.output_layer)
+    check = verify_function(small, f)
+    assert check.ok and check.rows_checked == 8 and check.dc_rows == (3,)  # 101, 111 (DC) and 100 (in no cover)
+    f.off_cubes = [_triple("--0", 1)]  # 110 is ON and OFF: the network cannot be right on both
+    assert not verify_function(small, f).ok
+
+
+def test_scaled_weights_and_a_neuron_too_large_for_the_counter():
+    # at least 3 of 5 with every weight 4 (the counter runs on the weights divided by their gcd)
+    net = MultiOutputNetwork([f"x{i}" for i in range(5)], ["y"], Layer([[4.0] * 5], [-12.0]), Layer([[2]], [-1]))
+    rows = [format(r, "05b") for r in range(32)]
+    assert verify_cubes(net, [_triple(t, 1) for t in rows if t.count("1") >= 3], []).ok
+    assert not verify_cubes(net, [_triple(t, 1) for t in rows if t.count("1") >= 2], []).ok
+    big = 2.0**22
+    hidden = Layer([[big, big + 1, 1, 1]], [-(big + 1)])
+    net = MultiOutputNetwork(["a", "b", "c", "d"], ["y"], hidden, Layer([[1]], [-1]))
+    with pytest.raises(LogicError, match="too large for the SAT counter"):
+        verify_cubes(net, [(1, 0, 1)], [])

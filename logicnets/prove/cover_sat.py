@@ -208,16 +208,21 @@ def _inside(cnf: _Cnf, cubes: list[list[int]], guard: int) -> bool:
     return True
 
 
-def _questions(cnf: _Cnf, on: list[Cube], dc: list[Cube], off: list[Cube] | None) -> list[tuple[int, int]]:
-    """Guarded cover constraints for the two questions: (guard, expected output value)."""
+def _questions(
+    cnf: _Cnf, on: list[list[int]], dc: list[list[int]], off: list[list[int]] | None
+) -> list[tuple[list[int], int]]:
+    """Guarded cover constraints for the two questions: (assumptions, expected output value).
+    "In no DC cube" is shared by both questions under its own guard."""
+    g_dc = cnf.new()
+    if not _outside(cnf, dc, g_dc):
+        return []  # every point is a don't-care
     asks = []
     g_on = cnf.new()
-    if _inside(cnf, on, g_on) and _outside(cnf, dc, g_on):
-        asks.append((g_on, 1))
+    if _inside(cnf, on, g_on):
+        asks.append(([g_on, g_dc], 1))
     g_off = cnf.new()
-    inside_off = _inside(cnf, off, g_off) if off is not None else _outside(cnf, on, g_off)
-    if inside_off and _outside(cnf, dc, g_off):
-        asks.append((g_off, 0))
+    if _inside(cnf, off, g_off) if off is not None else _outside(cnf, on, g_off):
+        asks.append(([g_off, g_dc], 0))
     return asks
 
 
@@ -247,10 +252,10 @@ def _check_output(forms: tuple, k_net: int, cubes: tuple, n: int) -> list[tuple[
     asks = _questions(cnf, *cubes)
     found = []
     with Solver(name=_solver_name(), bootstrap_with=cnf.clauses) as solver:
-        for guard, expected in asks:
+        for guards, expected in asks:
             if wire is (expected == 1):
                 continue  # a constant output that is right on every point
-            assume = [guard] if isinstance(wire, bool) else [guard, -wire if expected else wire]
+            assume = guards if isinstance(wire, bool) else [*guards, -wire if expected else wire]
             if solver.solve(assumptions=assume):
                 model = solver.get_model()
                 model += [-(v + 1) for v in range(len(model), n)]

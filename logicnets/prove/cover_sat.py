@@ -165,25 +165,33 @@ def _forms(net: MultiOutputNetwork) -> tuple[list[IntegerNeuron], list[IntegerNe
     return hidden, out  # type: ignore[return-value]
 
 
-def _encode_output(cnf: _Cnf, hidden: list[IntegerNeuron], form: IntegerNeuron, n: int) -> tuple[int | bool, list[int]]:
-    """The wire of one output (its cone of hidden neurons only) and the hidden neurons used."""
-    used = sorted({j for j, _, _ in form.literals})
+def _encode_output(cnf: _Cnf, hidden: list[IntegerNeuron], form: IntegerNeuron, n: int) -> int | bool:
+    """The wire of one output, encoding only its cone (the hidden neurons it reads)."""
     wires: list[int | bool] = [False] * len(hidden)
     inputs = list(range(1, n + 1))
-    for j in used:
+    for j in sorted({j for j, _, _ in form.literals}):
         wires[j] = cnf.neuron(hidden[j], inputs)
-    return cnf.neuron(form, wires), used
+    return cnf.neuron(form, wires)
 
 
 def _cube_lits(pos: int, neg: int) -> list[int]:
     return [i + 1 for i in _bits(pos)] + [-(i + 1) for i in _bits(neg)]
 
 
-def _literal_cover(cubes: Sequence[Cube] | None) -> list[tuple[list[int], int]] | None:
+def _literal_cover(cubes: Sequence[Cube] | None, n: int, m: int) -> list[tuple[list[int], int]] | None:
     """Each non-empty cube as its literals (input i is variable i + 1) with its outputs, once for all outputs."""
     if cubes is None:
         return None
-    return [(_cube_lits(pos, neg), outs) for pos, neg, outs in cubes if not pos & neg]
+    out = []
+    for pos, neg, outs in cubes:
+        if (pos | neg) >> n or outs >> m or min(pos, neg, outs) < 0:
+            raise LogicError(
+                f"cube ({pos:#x}, {neg:#x}, {outs:#x}) names an input beyond the network's {n} "
+                f"or an output beyond the {m} checked; give bitmasks over those only"
+            )
+        if not pos & neg:
+            out.append((_cube_lits(pos, neg), outs))
+    return out
 
 
 def _outside(cnf: _Cnf, cubes: list[list[int]], guard: int) -> bool:
@@ -248,7 +256,7 @@ def _check_output(forms: tuple, k_net: int, cubes: tuple, n: int) -> list[tuple[
 
     hidden, out = forms
     cnf = _Cnf(n)
-    wire, _ = _encode_output(cnf, hidden, out[k_net], n)
+    wire = _encode_output(cnf, hidden, out[k_net], n)
     asks = _questions(cnf, *cubes)
     found = []
     with Solver(name=_solver_name(), bootstrap_with=cnf.clauses) as solver:
@@ -317,7 +325,7 @@ def verify_cubes(
     if missing:
         raise LogicError(f"the network has no output(s) {missing}")
     forms = _forms(net)
-    covers = [_literal_cover(c) for c in (on, dc, off)]
+    covers = [_literal_cover(c, n, len(names)) for c in (on, dc, off)]
     wrong_on, wrong_off, examples = [], [], []
     for k, name in enumerate(names):
         k_net = net.outputs.index(name)

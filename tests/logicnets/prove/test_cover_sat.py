@@ -182,6 +182,10 @@ def test_outputs_are_matched_by_name_and_constant_outputs():
     assert verify_cubes(net, [(0, 0, 1)], [(1, 0, 1), (0, 1, 1)], outputs=["zero"]).ok  # all of it DC
     with pytest.raises(LogicError, match="no output"):
         verify_cubes(net, [], [], outputs=["w"])
+    with pytest.raises(LogicError, match="beyond the network's 2"):
+        verify_cubes(net, [(0b100, 0, 1)], [])  # input 2 of a 2-input network
+    with pytest.raises(LogicError, match="beyond the 1 checked"):
+        verify_cubes(net, [(0, 0, 0b10)], [], outputs=["one"])
 
 
 def test_non_dyadic_weights_are_refused_with_a_clear_message():

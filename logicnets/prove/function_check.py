@@ -2,6 +2,8 @@
 
 ``verify_function`` evaluates the network on every row (as row bitsets, one per
 output) and checks the ON and OFF rows of every output; DC rows are free and only counted.
+Above ``EXHAUSTIVE_MAX_INPUTS`` inputs, :func:`verify_function_any_width` proves the same by
+SAT on the cube covers (:mod:`logicnets.prove.cover_sat`), with no 2^n anywhere.
 
 >>> from logicnets.construct.placompile import compile_function
 >>> from logicnets.pla.format import parse_pla
@@ -13,6 +15,7 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +26,10 @@ from ..network.neurons import integer_form
 from ..pla.function import IncompleteFunction, cube_rows, neuron_rows
 from ..rows import row_block
 
-__all__ = ["FunctionCheck", "verify_function"]
+__all__ = ["EXHAUSTIVE_MAX_INPUTS", "FunctionCheck", "verify_function", "verify_function_any_width"]
+
+#: Above this many inputs ``verify_function`` proves by SAT on cube covers (when it has them).
+EXHAUSTIVE_MAX_INPUTS = 16
 
 
 @dataclass(frozen=True)
@@ -38,17 +44,30 @@ class FunctionCheck:
     rows_checked: int
     seconds: float
     examples: list = field(default_factory=list)
+    method: str = "exhaustive, 2^n rows"
+    n_inputs: int = 0
 
     def summary(self) -> str:
         dc = sum(self.dc_rows)
+        if self.ok and self.method.startswith("SAT"):
+            return (
+                f"verified by {self.method}: every ON point gives 1 and every OFF point gives 0 for "
+                f"{len(self.outputs)} output(s) over {self.n_inputs} inputs; {self.seconds:.3f} s"
+            )
         if self.ok:
             return (
                 f"verified: all ON and OFF rows right for {len(self.outputs)} output(s) over "
                 f"{self.rows_checked} rows ({dc} output rows were don't-cares, free); "
-                f"{self.seconds:.3f} s"
+                f"{self.seconds:.3f} s ({self.method})"
             )
-        lines = [f"FAILED: {sum(self.wrong_on)} ON rows give 0 and {sum(self.wrong_off)} OFF rows give 1"]
-        lines += [f"  output {o}, row {r:0{0}b}: expected {e}" for o, r, e in self.examples]
+        if self.method.startswith("SAT"):
+            lines = [
+                f"FAILED ({self.method}): {sum(self.wrong_on)} output(s) with an ON point that gives 0, "
+                f"{sum(self.wrong_off)} with an OFF point that gives 1"
+            ]
+        else:
+            lines = [f"FAILED: {sum(self.wrong_on)} ON rows give 0 and {sum(self.wrong_off)} OFF rows give 1"]
+        lines += [f"  output {o}, input {r:0{self.n_inputs}b}: expected {e}" for o, r, e in self.examples]
         return "\n".join(lines)
 
     __str__ = summary
@@ -108,22 +127,83 @@ def _fast_rows(net: MultiOutputNetwork, n: int) -> list[int] | None:
 
 
 def verify_function(net: MultiOutputNetwork, f: IncompleteFunction, max_examples: int = 8) -> FunctionCheck:
-    """Exhaustive check of ``net`` against the ON and OFF rows of ``f`` (by output name)."""
-    t0 = time.perf_counter()
+    """Check ``net`` against the ON and OFF rows of ``f`` (by output name): when ``f`` carries cube
+    covers (``on_cubes``, ``dc_cubes``, ``off_cubes``), through :func:`verify_function_any_width`
+    (exhaustive up to ``EXHAUSTIVE_MAX_INPUTS`` inputs, SAT above); else on its row bitsets."""
     if tuple(net.inputs) != tuple(f.inputs):
         raise LogicError(f"network inputs {list(net.inputs)} differ from the function's {list(f.inputs)}")
-    missing = [o for o in f.outputs if o not in net.outputs]
+    on_cubes = getattr(f, "on_cubes", None)
+    if on_cubes is not None:
+        return verify_function_any_width(
+            net, f.inputs, f.outputs, on_cubes, f.dc_cubes, getattr(f, "off_cubes", None), max_examples
+        )
+    return _exhaustive(net, f.outputs, f.on, f.off, f.dc, f.n_inputs, max_examples)
+
+
+def verify_function_any_width(
+    net: MultiOutputNetwork,
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    on: Sequence[tuple[int, int, int]],
+    dc: Sequence[tuple[int, int, int]],
+    off: Sequence[tuple[int, int, int]] | None = None,
+    max_examples: int = 8,
+) -> FunctionCheck:
+    """Check ``net`` against covers of ``(pos, neg, outs)`` cubes (ESPRESSO's f/fd when ``off``
+    is None, fr/fdr otherwise): all 2^n rows where that is cheap, else SAT (no 2^n anywhere)."""
+    if tuple(net.inputs) != tuple(inputs):
+        raise LogicError(f"network inputs {list(net.inputs)} differ from the function's {list(inputs)}")
+    n = len(inputs)
+    if n > EXHAUSTIVE_MAX_INPUTS:
+        from .cover_sat import verify_cubes
+
+        return verify_cubes(net, on, dc, off, outputs=outputs, max_examples=max_examples)
+    ON, DC, OFF = _cover_rows(on, n, len(outputs)), _cover_rows(dc, n, len(outputs)), None
+    ON = [a & ~d for a, d in zip(ON, DC, strict=True)]
+    full = (1 << (1 << n)) - 1
+    if off is None:
+        OFF = [full & ~(a | d) for a, d in zip(ON, DC, strict=True)]
+    else:
+        OFF = [b & ~d for b, d in zip(_cover_rows(off, n, len(outputs)), DC, strict=True)]
+        DC = [full & ~(a | b) for a, b in zip(ON, OFF, strict=True)]
+    return _exhaustive(net, outputs, ON, OFF, DC, n, max_examples)
+
+
+def _cover_rows(cubes: Sequence[tuple[int, int, int]], n: int, m: int) -> list[int]:
+    """Row bitset per output of a cover (only for small n)."""
+    out = [0] * m
+    for pos, neg, outs in cubes:
+        if pos & neg:
+            continue
+        rows = cube_rows(pos, neg, n)
+        for k in range(m):
+            if outs >> k & 1:
+                out[k] |= rows
+    return out
+
+
+def _exhaustive(
+    net: MultiOutputNetwork,
+    outputs: Sequence[str],
+    on: Sequence[int],
+    off: Sequence[int],
+    dc: Sequence[int],
+    n: int,
+    max_examples: int,
+) -> FunctionCheck:
+    """Evaluate ``net`` on all 2^n rows and compare with the ON and OFF row bitsets."""
+    t0 = time.perf_counter()
+    missing = [o for o in outputs if o not in net.outputs]
     if missing:
         raise LogicError(f"the network has no output(s) {missing}")
-    n = f.n_inputs
     got = _fast_rows(net, n) if n > 12 else None
     if got is None:
         got = _network_rows(net, n)
     wrong_on, wrong_off, examples = [], [], []
-    for k, name in enumerate(f.outputs):
+    for k, name in enumerate(outputs):
         g = got[net.outputs.index(name)]
-        bad_on = f.on[k] & ~g
-        bad_off = f.off[k] & g
+        bad_on = on[k] & ~g
+        bad_off = off[k] & g
         wrong_on.append(bad_on.bit_count())
         wrong_off.append(bad_off.bit_count())
         for bad, e in ((bad_on, 1), (bad_off, 0)):
@@ -134,11 +214,12 @@ def verify_function(net: MultiOutputNetwork, f: IncompleteFunction, max_examples
     ok = not any(wrong_on) and not any(wrong_off)
     return FunctionCheck(
         ok,
-        tuple(f.outputs),
+        tuple(outputs),
         tuple(wrong_on),
         tuple(wrong_off),
-        tuple(d.bit_count() for d in f.dc),
+        tuple(d.bit_count() for d in dc),
         1 << n,
         time.perf_counter() - t0,
         examples,
+        n_inputs=n,
     )

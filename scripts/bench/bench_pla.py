@@ -182,10 +182,12 @@ def compile_and_verify(path: str, threshold: bool, row: dict, out) -> None:
 
 def failure_status(exc: BaseException, stage: str) -> str:
     """The row status for an exception raised at ``stage`` of the worker."""
-    from logicnets.errors import LogicError, PlaError
-
     if isinstance(exc, MemoryError):
         return "out of memory"
+    try:
+        from logicnets.errors import LogicError, PlaError
+    except Exception:  # logicnets itself failed to import: the exception says why
+        return "error"
     if isinstance(exc, PlaError) and stage == "read":
         return "parse error"
     if isinstance(exc, LogicError):

@@ -424,6 +424,12 @@ def summarize(rows: list[dict]) -> dict:
         "logicnets_s": ln_s,
         "espresso_s": es_s,
         "time_ratio": ln_s / es_s if es_s else None,
+        "networks": len(compiled),
+        "all_logicnets_s": sum(r["compile_s"] for r in compiled if r.get("compile_s") is not None),
+        "espresso_results": sum((r.get("espresso") or {}).get("cubes") is not None for r in rows),
+        "all_espresso_s": sum(
+            r["espresso"]["seconds"] for r in rows if (r.get("espresso") or {}).get("cubes") is not None
+        ),
         "verify_s": sum(r.get("verify_s") or 0.0 for r in rows),
         "verified": sum(r.get("status") == "verified" for r in rows),
         "over": [
@@ -450,6 +456,8 @@ def totals_lines(s: dict) -> list[str]:
         f" (ratio {ratio})",
         f"- time (the {s['both']} compared): logicnets {s['logicnets_s']:.2f} s (read + minimize + merge) vs "
         f"ESPRESSO {s['espresso_s']:.2f} s: **{tratio}**; verification {s['verify_s']:.2f} s in all",
+        f"- all PLAs: logicnets {s['all_logicnets_s']:.2f} s on its {s['networks']} networks, ESPRESSO "
+        f"{s['all_espresso_s']:.2f} s on its {s['espresso_results']} results",
         f"- PLAs with more neurons than ESPRESSO cubes: {len(s['over'])}"
         + (": " + ", ".join(f"{n} ({h} vs {c})" for n, h, c in s["over"]) if s["over"] else ""),
     ]
@@ -493,7 +501,8 @@ def report(rows: list[dict], s: dict, meta: dict) -> str:
         f"ESPRESSO: {meta['espresso']}; `espresso FILE`, wall time of the process (start-up included).",
         f"logicnets: each PLA in its own worker process, limits {meta['timeout']:g} s wall and "
         f'{meta["memory_mb"]} MB address space; "logicnets s" is read + minimize + merge inside the worker '
-        '(Python start-up and imports excluded); "verify s" is `verify_function` on the network; '
+        "(Python start-up, imports and one tiny warm-up compile excluded, as in a long-running process); "
+        '"verify s" is `verify_function` on the network; '
         "peak MB is the worker's peak resident memory (imports included).",
         "",
         TABLE_HEAD,

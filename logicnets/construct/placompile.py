@@ -13,6 +13,7 @@ neurons; :func:`logicnets.prove.function_check.verify_function` checks the resul
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ..network.network import Layer
 from ..pla.function import IncompleteFunction
 from .thresholdcover import cube_neuron, merge_cubes
 from .twolevel import Space, minimize_cover
+
+if TYPE_CHECKING:
+    from ..progress import Progress
 
 __all__ = ["compile_function", "network_from_neurons"]
 
@@ -38,17 +42,34 @@ def network_from_neurons(neurons, f: IncompleteFunction, stats: dict | None = No
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
+def _silent(stage: str, cubes: int) -> None:
+    """The progress hook when nobody listens."""
+
+
 def compile_function(
-    f: IncompleteFunction, *, threshold: bool = True, merge_budget: float = 2.0, pool_ilp: bool = True
+    f: IncompleteFunction,
+    *,
+    threshold: bool = True,
+    merge_budget: float = 2.0,
+    pool_ilp: bool = True,
+    progress: Progress | None = None,
 ) -> MultiOutputNetwork:
-    """A multi-output network for ``f`` with few hidden neurons (uses the don't-cares)."""
+    """A multi-output network for ``f`` with few hidden neurons (uses the don't-cares).
+
+    ``progress`` (a :class:`logicnets.progress.Progress`) hears of every stage with the
+    cubes it holds, so a long compile shows signs of life on stderr.
+    """
+    step = progress.step if progress is not None else _silent
     t0 = time.perf_counter()
+    step("minimize", len(f.cubes))
     res = minimize_cover(f, pool_ilp=pool_ilp)
+    step("merge into threshold neurons" if threshold else "one neuron per cube", len(res.cubes))
     if threshold:
         sp = Space(f)
         neurons = merge_cubes(res.cubes, f.n_inputs, sp.off_of, time_budget=merge_budget)
     else:
         neurons = [cube_neuron(c, f.n_inputs) for c in res.cubes]
+    step("wire the outputs", len(neurons))
     stats = {
         "method": res.method + (" + threshold merging" if threshold else ""),
         "cubes": len(res.cubes),

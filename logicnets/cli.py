@@ -168,7 +168,9 @@ def _compile_pla(args: argparse.Namespace) -> int:
     if args.formula is not None:
         raise LogicError("give either a formula or --pla, not both")
     progress = Progress()
-    f = _read_pla(args).function()
+    pla = _read_pla(args)
+    progress.step("read the PLA", len(pla.rows))
+    f = pla.function()
     net = compile_function(f, progress=progress)
     print(net.render())
     st = net.stats
@@ -305,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return {"compile": _compile, "verify": _verify, "decompile": _decompile}[args.command](args)
     except KeyboardInterrupt as exc:
         return _stopped(exc, args)
+    except MemoryError:
+        print(f"logicnets: error: out of memory in {args.command}; the input is too large for this machine", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except LogicError as exc:
         print(f"logicnets: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -380,7 +380,8 @@ def _length_error(st: _Reader, start: int, on_first_line: int, total: int, end: 
     elif end == start:
         msg = f"product term has {total} characters, {expected}"
     else:
-        msg = f"product term has {on_first_line} characters, {expected} (with lines {start + 1}-{end}: {total})"
+        more = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+        msg = f"product term has {on_first_line} characters, {expected} (with {more}: {total})"
     return st.error(msg, start)
 
 

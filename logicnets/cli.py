@@ -308,7 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         return _stopped(exc, args)
     except MemoryError:
-        print(f"logicnets: error: out of memory in {args.command}; the input is too large for this machine", file=sys.stderr)
+        print(
+            f"logicnets: error: out of memory in {args.command}; the input is too large for this machine",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     except LogicError as exc:
         print(f"logicnets: error: {exc}", file=sys.stderr)

@@ -270,6 +270,8 @@ def _directive(st: _Reader, key: str, words: _Words) -> bool:
     elif key in (".ilb", ".ob"):
         _labels(st, key, words)
     elif key == ".type":
+        if st.rows:  # ESPRESSO would read the terms before it by the old type, those after by the new
+            raise st.error(".type must come before the product terms", line)
         word = words.take() or ""
         if word not in PLA_TYPES:
             raise st.error(f".type must be one of {', '.join(PLA_TYPES)}, got {word[:40] or 'nothing'}", line)

@@ -70,6 +70,7 @@ def test_crlf_and_tabs():
         (".ob y\n", ":1:", ".ob comes before .o"),
         (".i 2\n.o 1\n11 1\n.i 3\n", ":4:", ".i must come once"),
         (".i 2\n.o 1\n.type\n", ":3:", ".type must be one of f, fd, fr, fdr, got nothing"),
+        (".i 2\n.o 1\n11 1\n.type fr\n", ":4:", ".type must come before the product terms"),
         (".i 2\n.o 1\n\n-1 1\n1- 5\n", ":5:", "output 1 is '5'"),
     ],
 )

@@ -39,6 +39,7 @@ Anything else is a :class:`PlaError` naming file and line.  Counts and sizes are
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
@@ -65,6 +66,7 @@ _OUT_TABLE = str.maketrans({"4": "1", "3": "0", "2": "-"})
 _IN_OK = frozenset("01-2")
 _OUT_OK = frozenset("1403-2~")
 _TERM_CHARS = frozenset("01234-~|?")  # what a product term may be made of, as ESPRESSO reads one
+_WORD = re.compile(r"[^\s#]+|#")
 
 #: Environment variable with limits for every PLA read, e.g. ``inputs=2048,terms=1000000``.
 PLA_LIMITS_ENV = "LOGICNETS_PLA_LIMITS"
@@ -170,43 +172,49 @@ class Pla:
 class _Words:
     """The words of PLA text one at a time with their line numbers; ``#`` starts a comment.
 
-    Why lazy: a large file is never split into one list of all its words at once.
+    Why a scanner: a file of one long line is never split into all its words at once, so the
+    limits stop a huge file after the words they allow.
     """
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._pos = 0
-        self._buffered_line = 0  # line number of the words in the buffer
-        self._buf: list[str] = []  # the rest of that line's words, reversed
+        self._pos = 0  # where scanning goes on
+        self._pos_line = 1  # line number at _pos
+        self._peeked: tuple[str, int] | None = None
         self.line = 0  # line of the word taken last
 
-    def _fill(self) -> bool:
+    def _scan(self) -> tuple[str, int] | None:
         text = self._text
-        while not self._buf:
-            if self._pos >= len(text):
-                return False
+        while (m := _WORD.search(text, self._pos)) is not None:
+            self._pos_line += text.count("\n", self._pos, m.start())
+            self._pos = m.end()
+            if m.group() != "#":
+                return m.group(), self._pos_line
             end = text.find("\n", self._pos)
-            end = len(text) if end < 0 else end
-            self._buf = text[self._pos : end].split("#", 1)[0].split()[::-1]
-            self._pos = end + 1
-            self._buffered_line += 1
-        return True
+            self._pos = len(text) if end < 0 else end
+        return None
 
     def peek(self) -> str | None:
         """The next word, wherever it is, without taking it."""
-        return self._buf[-1] if self._fill() else None
+        if self._peeked is None:
+            self._peeked = self._scan() or ("", -1)
+        return self._peeked[0] if self._peeked[1] >= 0 else None
 
     def take(self) -> str | None:
         """The next word (``None`` at the end of the text); sets :attr:`line`."""
-        if not self._fill():
-            return None
-        self.line = self._buffered_line
-        return self._buf.pop()
+        word = self.peek()
+        if word is not None:
+            self.line = self._peeked[1]
+            self._peeked = None
+        return word
 
     def skip_line(self) -> None:
         """Drop the rest of the line of the word taken last."""
-        if self._buffered_line == self.line:
-            self._buf.clear()
+        if self._peeked is not None and self._peeked[1] != self.line:
+            return  # the next word is on a later line already
+        self._peeked = None
+        end = self._text.find("\n", self._pos)
+        self._pos = len(self._text) if end < 0 else end
 
 
 @dataclass

@@ -33,8 +33,9 @@ from .network.decompile import decompile, decompile_formula
 from .network.multinet import MultiOutputNetwork, load_network
 from .network.network import Layer, ThresholdNetwork
 from .network.neurons import Neuron, and_neuron, heaviside, not_neuron, or_neuron, threshold_neuron
-from .pla.format import Pla, parse_pla, read_pla, write_pla
+from .pla.format import Pla, PlaLimits, parse_pla, read_pla, write_pla
 from .pla.function import IncompleteFunction
+from .progress import Progress
 from .prove.function_check import verify_function
 from .prove.truthtable import TruthTable
 from .prove.verify import Verification, verify
@@ -50,6 +51,8 @@ __all__ = [
     "ParseError",
     "Pla",
     "PlaError",
+    "PlaLimits",
+    "Progress",
     "ThresholdNetwork",
     "TruthTable",
     "Verification",

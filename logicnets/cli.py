@@ -1,14 +1,18 @@
 """Command line: ``logicnets compile|verify|decompile``.
 
 Exit codes: 0 ok, 1 verification failed, 2 bad input (parse errors, bad files,
-impossible requests).  Formulas are read by the package's parser, never eval'd.
+impossible requests, PLAs past their limits), 130/143 stopped by SIGINT (Ctrl-C)/SIGTERM
+with no output file left behind.  Formulas are read by the package's parser, never eval'd.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from .construct.compiler import compile as compile_
 from .construct.placompile import compile_function
@@ -17,7 +21,8 @@ from .files import OutputPathError, read_text
 from .formula.formula import Formula
 from .network.decompile import decompile_formula
 from .network.multinet import MultiOutputNetwork, load_network
-from .pla.format import read_pla
+from .pla.format import PLA_LIMITS_ENV, Pla, PlaLimits, read_pla
+from .progress import Progress
 from .prove.function_check import verify_function
 from .prove.truthtable import TruthTable
 from .prove.verify import verify
@@ -67,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the network as JSON (atomically)")
     c.add_argument("--truth-table", action="store_true", help="print the truth table of formula and network")
     c.add_argument("--max-rows", type=int, default=256, help="rows shown by --truth-table (default 256)")
+    _add_pla_limits(c)
 
     v = sub.add_parser("verify", help="verify a saved network against a formula")
     v.add_argument("network", help="network JSON file written by compile --json")
@@ -78,11 +84,34 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "exhaustive", "sat", "sympy"],
         help="auto: every row up to 26 inputs, SAT beyond",
     )
+    _add_pla_limits(v)
 
     d = sub.add_parser("decompile", help="print the formula a saved network computes")
     d.add_argument("network", help="network JSON file")
     d.add_argument("--simplify", action="store_true", help="minimal DNF of its truth table")
     return p
+
+
+def _add_pla_limits(parser: argparse.ArgumentParser) -> None:
+    defaults = PlaLimits()
+    parser.add_argument(
+        "--pla-limits",
+        metavar="KEY=N,...",
+        help=f"raise (or lower) the limits on a PLA file; keys (defaults) inputs ({defaults.inputs}), "
+        f"outputs ({defaults.outputs}), terms ({defaults.terms}), cells ({defaults.cells}: terms x columns), "
+        f"bytes ({defaults.bytes}); also ${PLA_LIMITS_ENV}",
+    )
+
+
+def _read_pla(args: argparse.Namespace) -> Pla:
+    """The ``--pla`` file within the limits of ``--pla-limits`` over ``$LOGICNETS_PLA_LIMITS``; warnings to stderr."""
+    limits = PlaLimits.from_env()
+    if args.pla_limits is not None:
+        limits = PlaLimits.parse(args.pla_limits, base=limits)
+    pla = read_pla(args.pla, limits)
+    for warning in pla.warnings:
+        print(f"logicnets: warning: {warning}", file=sys.stderr)
+    return pla
 
 
 def _source(args: argparse.Namespace):
@@ -138,8 +167,11 @@ def _table_text(spec, net, max_rows: int) -> str:
 def _compile_pla(args: argparse.Namespace) -> int:
     if args.formula is not None:
         raise LogicError("give either a formula or --pla, not both")
-    f = read_pla(args.pla).function()
-    net = compile_function(f)
+    progress = Progress()
+    pla = _read_pla(args)
+    progress.step("read the PLA", len(pla.rows))
+    f = pla.function()
+    net = compile_function(f, progress=progress)
     print(net.render())
     st = net.stats
     print(f"method: {st['method']}; hidden neurons: {net.hidden_size} (the cover has {st['cubes']} cubes)")
@@ -150,6 +182,7 @@ def _save_and_verify(args: argparse.Namespace, net, check) -> int:
     """``--json`` and ``--verify`` of ``compile``: ``check()`` gives the verification result."""
     if args.json:
         net.save(args.json)
+        args.wrote = args.json
         print(f"wrote {args.json}")
     if args.verify:
         result = check()
@@ -195,7 +228,7 @@ def _verify(args: argparse.Namespace) -> int:
     if args.pla is not None:
         if args.formula is not None:
             raise LogicError("give either a formula or --pla, not both")
-        f = read_pla(args.pla).function()
+        f = _read_pla(args).function()
         result = verify_function(_as_multi(net, f.outputs), f)
         print(result.summary())
         return EXIT_OK if result else EXIT_FAILED
@@ -226,6 +259,42 @@ def _decompile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwinds like Ctrl-C, so writers remove their temporary files."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Stopped` while the command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def _stopped(exc: KeyboardInterrupt, args: argparse.Namespace) -> int:
+    """One line on stderr; exit 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    name = "SIGINT (Ctrl-C)" if signum == signal.SIGINT else signal.Signals(signum).name
+    wrote = getattr(args, "wrote", None)
+    left = f"{wrote} was written before" if wrote else "no output file written"
+    print(f"logicnets: stopped by {name}; {left}", file=sys.stderr)
+    return 128 + int(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``logicnets`` console script; returns the exit code."""
     parser = build_parser()
@@ -234,7 +303,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: 0 for --help, 2 for usage errors
         return int(exc.code or 0)
     try:
-        return {"compile": _compile, "verify": _verify, "decompile": _decompile}[args.command](args)
+        with _stop_on_signals():
+            return {"compile": _compile, "verify": _verify, "decompile": _decompile}[args.command](args)
+    except KeyboardInterrupt as exc:
+        return _stopped(exc, args)
+    except MemoryError:
+        print(
+            f"logicnets: error: out of memory in {args.command}; the input is too large for this machine",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except LogicError as exc:
         print(f"logicnets: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,18 +32,23 @@ from ..network.network import Layer
 from ..pla.function import MAX_INPUTS, IncompleteFunction
 from .thresholdcover import Cube, Neuron, cube_neuron, merge_cubes
 
+if TYPE_CHECKING:
+    from ..progress import Progress
+
 __all__ = ["ENGINES", "ROW_ENGINE_INPUTS", "compile_function", "network_from_neurons"]
 
 ENGINES = ("auto", "cubes", "rows")
 #: Up to this many inputs ``engine="auto"`` also runs the row-bitset engine (2^n rows per set).
 ROW_ENGINE_INPUTS = 14
 
-Progress = Callable[[str, int], None]
+Step = Callable[[str, int], None]
 
 
-def network_from_neurons(
-    neurons: list[Neuron], f: IncompleteFunction, stats: dict | None = None
-) -> MultiOutputNetwork:
+def _silent(stage: str, cubes: int) -> None:
+    """The progress hook when nobody listens."""
+
+
+def network_from_neurons(neurons: list[Neuron], f: IncompleteFunction, stats: dict | None = None) -> MultiOutputNetwork:
     """Hidden neuron ``[w·x >= t]`` per entry; each output ORs the neurons that feed it."""
     n, m = f.n_inputs, f.n_outputs
     W1 = np.array([w for w, _, _ in neurons], dtype=np.float64).reshape(len(neurons), n)
@@ -55,9 +61,9 @@ def network_from_neurons(
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
-def _cube_cover(f: IncompleteFunction, progress: Progress | None) -> tuple[list[Cube], str]:
+def _cube_cover(f: IncompleteFunction, step: Step) -> tuple[list[Cube], str]:
     sp = f.space
-    cover = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=progress)
+    cover = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step)
     return [c for c in sp.to_triples(cover) if c[2]], "espresso loop on cube covers"
 
 
@@ -68,14 +74,14 @@ def _row_cover(f: IncompleteFunction, pool_ilp: bool) -> tuple[list[Cube], str]:
     return [(c.pos, c.neg, c.outs) for c in res.cubes], res.method
 
 
-def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, progress: Progress | None) -> tuple:
+def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) -> tuple:
     if engine not in ENGINES:
         raise LogicError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "rows" and f.n_inputs > MAX_INPUTS:
         raise LogicError(f"engine 'rows' stops at {MAX_INPUTS} inputs; use engine='cubes'")
     found = {}
     if engine in ("auto", "cubes"):
-        found["cubes"] = _cube_cover(f, progress)
+        found["cubes"] = _cube_cover(f, step)
     if engine == "rows" or (engine == "auto" and f.n_inputs <= ROW_ENGINE_INPUTS):
         found["rows"] = _row_cover(f, pool_ilp)
     name = min(found, key=lambda k: (len(found[k][0]), k != "rows"))
@@ -101,9 +107,16 @@ def compile_function(
     engine: str = "auto",
     progress: Progress | None = None,
 ) -> MultiOutputNetwork:
-    """A multi-output network for ``f`` with few hidden neurons (uses the don't-cares)."""
+    """A multi-output network for ``f`` with few hidden neurons (uses the don't-cares).
+
+    ``progress`` (a :class:`logicnets.progress.Progress`) hears of every pass of the minimizer
+    with the cubes it holds, so a long compile shows signs of life on stderr.
+    """
+    step = progress.step if progress is not None else _silent
     t0 = time.perf_counter()
-    name, cubes, method = _minimize(f, engine, pool_ilp, progress)
+    step("minimize", len(f.on_cover))
+    name, cubes, method = _minimize(f, engine, pool_ilp, step)
+    step("merge into threshold neurons" if threshold else "one neuron per cube", len(cubes))
     if threshold:
         neurons = merge_cubes(cubes, f.n_inputs, cover_validity(f), time_budget=merge_budget)
     else:

@@ -57,8 +57,6 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
     >>> threshold_function(TruthTable.from_source("a ^ b")) is None
     True
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     n = table.n
     out = table.outputs
     if not out.any():
@@ -97,6 +95,8 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
     lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
     ub = np.concatenate([np.full(len(ones), np.inf), np.full(len(zeros), -1.0)])
     cost = np.concatenate([np.ones(m), [0.0]])
+    from scipy.optimize import Bounds, LinearConstraint, milp  # only here: its import costs ~0.3 s
+
     res = milp(
         cost,
         constraints=[LinearConstraint(A, lb, ub)],

@@ -112,6 +112,40 @@ SECOND_START_VARS = 12
 #: Up to this many inputs every output's prime implicants (3^n cells) join the pool.
 PRIME_POOL_VARS = 11
 
+#: Up to this many (row, output) cells a packing bound is tried first: when it proves the loop's
+#: cover smallest over the pool, the integer program (and scipy's import, ~0.3 s) is spared.
+PACKING_MAX_CELLS = 1 << 12
+
+
+def _packing_bound(sp: Space, pool: Sequence[Cube]) -> int:
+    """ON (row, output) points no two of which one pool cube covers: no cover taken from the
+    pool has fewer cubes than that.
+
+    Greedy, the points with the fewest covering cubes first; each point kept forbids, per
+    output, the rows of every cube that covers it.
+    """
+    nrows = 1 << sp.n
+
+    def bits(x: int) -> np.ndarray:
+        raw = np.frombuffer(x.to_bytes((nrows + 7) // 8, "little"), dtype=np.uint8)
+        return np.unpackbits(raw, bitorder="little")[:nrows].astype(bool)
+
+    rows = np.array([bits(c.rows) for c in pool])  # (cubes, rows)
+    feeds = np.array([[c.outs >> k & 1 for k in range(sp.m)] for c in pool], dtype=bool)  # (cubes, outputs)
+    on = np.array([bits(x) for x in sp.on])  # (outputs, rows)
+    count = feeds.T.astype(np.int32) @ rows.astype(np.int32)
+    ks, rs = np.nonzero(on)
+    forbidden = np.zeros_like(on)
+    kept = 0
+    for i in np.argsort(count[ks, rs], kind="stable").tolist():
+        k, r = ks[i], rs[i]
+        if forbidden[k, r]:
+            continue
+        kept += 1
+        hit = feeds[:, k] & rows[:, r]
+        forbidden |= (feeds[hit].T.astype(np.int32) @ rows[hit].astype(np.int32)) > 0
+    return kept
+
 
 def _single_output_primes(sp: Space) -> list[Cube]:
     """Each output's primes of ON | DC, each feeding every output it may (exact candidates)."""
@@ -191,7 +225,9 @@ def minimize_cover(
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
         # the program may not cost much more than the loop did (ESPRESSO-class speed)
         budget = min(time_limit, max(0.3, 2.0 * (time.perf_counter() - t0)))
-        got = _pool_cover(sp, pool, budget)
+        small = (1 << n) * f.n_outputs <= PACKING_MAX_CELLS
+        got = (list(best), True) if small and _packing_bound(sp, pool) >= len(best) else None
+        got = got or _pool_cover(sp, pool, budget)
         if got is not None:
             chosen, optimal = got
             chosen = sp.irredundant(chosen)

@@ -121,6 +121,7 @@ def compile_function(
         neurons = merge_cubes(cubes, f.n_inputs, cover_validity(f), time_budget=merge_budget)
     else:
         neurons = [cube_neuron(c, f.n_inputs) for c in cubes]
+    step("wire the outputs", len(neurons))
     stats = {
         "engine": name,
         "method": method + (" + threshold merging" if threshold else ""),

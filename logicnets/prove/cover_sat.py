@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import LogicError
 from ..network.multinet import MultiOutputNetwork
 from ..network.neurons import IntegerNeuron, integer_forms
-from .function_check import FunctionCheck
+from .check_result import FunctionCheck
 
 __all__ = ["MAX_COUNTER_CELLS", "verify_cubes"]
 

@@ -215,7 +215,7 @@ def test_row_sets_stop_at_24_inputs_covers_do_not():
     wide = IncompleteFunction.from_cubes([f"x{i}" for i in range(25)], ["y"], on=[("1" * 25, 1)])
     assert wide.on_cubes == (((1 << 25) - 1, 0, 1),)
     with pytest.raises(LogicError, match="stop at 24 inputs"):
-        wide.on
+        _ = wide.on
     with pytest.raises(LogicError, match="overlap"):
         IncompleteFunction.from_rows(("a",), ("y",), (1,), (1,))
 

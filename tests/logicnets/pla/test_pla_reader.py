@@ -153,21 +153,19 @@ def test_limits_parse():
             PlaLimits.parse(bad)
 
 
-def test_width_is_checked_before_any_row_set_is_built(monkeypatch, tmp_path, capsys):
-    from logicnets.pla.function import IncompleteFunction
+def test_wide_pla_compiles_and_verifies_without_row_sets(monkeypatch, tmp_path, capsys):
+    from logicnets.pla import function
 
     def never(*args, **kwargs):
         raise AssertionError("row sets built")
 
-    monkeypatch.setattr(IncompleteFunction, "from_pla", classmethod(never))
-    pla = parse_pla(".i 40\n.o 1\n" + "1" * 40 + " 1\n", "wide.pla")
-    with pytest.raises(PlaError, match=r"^wide\.pla: 40 inputs: at most 24 are supported"):
-        pla.function()
+    monkeypatch.setattr(function, "cube_rows", never)  # every row bitset is built through it
     path = tmp_path / "wide.pla"
-    path.write_text(".i 40\n.o 1\n" + "1" * 40 + " 1\n")
-    assert main(["compile", "--pla", str(path)]) == 2
-    expected = f"logicnets: error: {path}: 40 inputs: at most 24 are supported (2^24 rows per set)"
-    assert capsys.readouterr().err.strip() == expected
+    path.write_text(".i 40\n.o 2\n" + "1" * 40 + " 10\n" + "0" + "-" * 39 + " 01\n" + "-1" + "-" * 38 + " 11\n")
+    net_path = tmp_path / "net.json"
+    assert main(["compile", "--pla", str(path), "--json", str(net_path)]) == 0
+    assert main(["verify", str(net_path), "--pla", str(path)]) == 0
+    assert "SAT" in capsys.readouterr().out
 
 
 def test_cli_prints_the_reader_warnings(tmp_path, capsys):

@@ -72,7 +72,7 @@ def _assert_agree(net, f, on, dc, off) -> None:
 def test_agrees_with_exhaustive_on_random_functions_and_broken_networks(with_off):
     rng = random.Random(23 + with_off)
     broken_found = 0
-    for _ in range(25):
+    for _ in range(40):
         n, m = rng.randint(2, 7), rng.randint(1, 3)
         on, dc, off, f = _random_function(rng, n, m, with_off)
         net = compile_function(f)

@@ -10,7 +10,7 @@ falling.  Brayton et al., "Logic Minimization Algorithms for VLSI Synthesis" (19
 >>> from .cubes import CubeSpace
 >>> sp = CubeSpace(3, 1)
 >>> F = sp.from_strings(["110", "111", "011", "101"], ["1"] * 4)
->>> sorted(a for a, _ in sp.to_strings(espresso(sp, F, sp.empty(), off_cover(sp, F, sp.empty()))))
+>>> sorted(a for a, _ in sp.to_strings(espresso(sp, F, sp.empty(), off_cover(sp, F, sp.empty()))[0]))
 ['-11', '1-1', '11-']
 """
 
@@ -147,11 +147,18 @@ def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
     return bits.astype(np.int64) @ bits.sum(axis=0, dtype=np.int64)
 
 
-def expand(sp: CubeSpace, F: np.ndarray, R: np.ndarray, prime: np.ndarray | None = None) -> np.ndarray:
+def expand(
+    sp: CubeSpace,
+    F: np.ndarray,
+    R: np.ndarray,
+    prime: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Every cube of ``F`` made prime against the OFF cover ``R``; cubes swallowed are dropped.
 
     ``prime`` marks cubes known to be prime already (left as they are), as ESPRESSO does after
     reduce left them unchanged.  Cubes go in MINI's order, those least like the rest first.
+    With ``rng`` the inputs are raised in a random order instead: other primes, for the pool.
     """
     if len(F) == 0:
         return F
@@ -160,7 +167,7 @@ def expand(sp: CubeSpace, F: np.ndarray, R: np.ndarray, prime: np.ndarray | None
     prime = np.zeros(len(F), dtype=bool) if prime is None else prime[order]
     codes = _codes(sp, F)
     # raise first the inputs that most cubes leave free: the prime then covers more of F
-    score = (codes == 2).sum(axis=0).astype(np.float64)
+    score = (codes == 2).sum(axis=0).astype(np.float64) if rng is None else rng.random(sp.n)
     covered = np.zeros(len(F), dtype=bool)
     out = F.copy()
     for j in range(len(F)):
@@ -195,26 +202,44 @@ def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     return F[keep]
 
 
+def _sccc_of_cubes(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
+    """SCCC of a unate cover: each one-literal cube confines the complement to the other
+    literal; cubes with more literals confine nothing (ESPRESSO's ``sccc_cube``)."""
+    full = sp.full[: sp.wi]
+    lits = sp.n - sp.free_inputs(F)
+    single = F[lits == 1]
+    if not len(single):
+        return full.copy()
+    fields = ~(single & (single >> _ONE)) & sp.zero_bits  # the even bit of the one literal
+    flipped = single ^ (fields | (fields << _ONE))
+    return np.bitwise_and.reduce(flipped, axis=0) & full
+
+
 def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
-    """The smallest cube holding every point that ``F`` (input words) misses; None if none."""
+    """The smallest cube holding every point that ``F`` (input words) misses; None if none.
+
+    ESPRESSO's ``sccc``: the special cases (unate cover, an input every cube fixes the same
+    way) are read off directly; otherwise split on the most binate input, stopping as soon
+    as the result is the whole space.
+    """
+    from .unate import _literal_counts, _split_input, cofactor_input
+
     full = sp.full[: sp.wi]
     if len(F) == 0:
         return full.copy()
     if (full == F).all(axis=1).any():
         return None
-    if len(F) == 1:
-        c = F[0]
-        codes = _codes(sp, np.hstack([c, np.zeros(sp.wo, np.uint64)])[None])[0]
-        if (codes < 2).sum() >= 2:
-            return full.copy()
-        out = full.copy()  # one literal: its complement is the cube of the opposite literal
-        i = int(np.flatnonzero(codes < 2)[0])
-        word, bit = divmod(2 * i, 64)
-        out[word] &= ~np.uint64(1 << (bit + int(codes[i])))
-        return out
-    from .unate import _literal_counts, _split_input, cofactor_input
-
     zeros, ones = _literal_counts(sp, F)
+    if not ((zeros > 0) & (ones > 0)).any():
+        out = _sccc_of_cubes(sp, F)
+        return None if sp.empty_inputs(out[None])[0] else out
+    ceil = np.bitwise_or.reduce(F, axis=0)
+    if not (ceil == full).all():
+        fixed = _sccc_of_cubes(sp, ceil[None])
+        if (fixed == full).all():
+            return fixed  # two inputs fixed by every cube: the complement spans everything
+        inner = supercube_of_complement(sp, F | (full & ~ceil))
+        return fixed if inner is None else (inner & ceil) | fixed
     i = _split_input(zeros, ones)
     word, bit = divmod(2 * i, 64)
     result = None
@@ -298,19 +323,26 @@ def unravel(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
     return single
 
 
-def _loop(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, note: Progress, max_passes: int) -> np.ndarray:
-    F = irredundant(sp, expand(sp, F, R), D)
+def _loop(
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, note: Progress, max_passes: int, seen: list
+) -> np.ndarray:
+    F = expand(sp, F, R)
+    seen.append(F)
+    F = irredundant(sp, F, D)
     note("expand", len(F))
     for _ in range(max_passes):
         best = cost(sp, F)
         while True:
             inner = cost(sp, F)
             G, prime = reduce(sp, F, D)
-            F = irredundant(sp, expand(sp, G, R, prime), D)
+            F = expand(sp, G, R, prime)
+            seen.append(F)
+            F = irredundant(sp, F, D)
             note("reduce/expand/irredundant", len(F))
             if cost(sp, F)[0] >= inner[0]:
                 break
         F = last_gasp(sp, F, D, R)
+        seen.append(F)
         note("last gasp", len(F))
         if cost(sp, F) >= best:
             break
@@ -325,20 +357,34 @@ def espresso(
     *,
     progress: Progress | None = None,
     max_passes: int = 20,
-) -> np.ndarray:
-    """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``.
+    pool_time: float = 0.0,
+) -> tuple[np.ndarray, str]:
+    """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``,
+    and how it was found.
 
     Like ESPRESSO it starts from the cubes split one output each (so that expand chooses the
-    outputs), and falls back to the cubes as given when that ends larger.
+    outputs), and falls back to the cubes as given when that ends larger.  With ``pool_time``
+    an integer program then looks for a smaller cover among every prime the loop expanded
+    (:mod:`.pool`), for at most that many seconds.
     """
     note = progress or (lambda stage, cubes: None)
     F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
-    best = None
+    best, seen = None, []
     starts = [unravel(sp, F), F] if int(sp.output_bits(F).sum()) < 5000 and sp.m > 1 else [F]
     for start in starts:
-        got = _loop(sp, sp.drop_contained(start), D, R, note, max_passes)
+        got = _loop(sp, sp.drop_contained(start), D, R, note, max_passes, seen)
         if best is None or cost(sp, got) < cost(sp, best):
             best = got
-        if len(best) <= len(F):
-            break
-    return best
+    method = "espresso loop on cube covers"
+    if pool_time > 0 and len(best) > 1:
+        from .pool import pool_cover
+
+        rng = np.random.default_rng(0)
+        seen += [expand(sp, unravel(sp, F), R, rng=rng) for _ in range(2)]
+        pool = sp.drop_contained(np.vstack(seen))
+        note("cover of the prime pool", len(pool))
+        got = pool_cover(sp, F, D, pool, pool_time) if len(pool) > len(best) else None
+        if got is not None and len(got[0]) < len(best):
+            best = irredundant(sp, got[0], D)
+            method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
+    return best, method

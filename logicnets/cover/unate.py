@@ -121,6 +121,12 @@ def complement(sp: CubeSpace, F: np.ndarray, limit: int = 200_000) -> np.ndarray
         return np.zeros((0, sp.wi), dtype=np.uint64)
     if len(F) == 1:
         return _cube_complement(sp, F[0])
+    full = _universal(sp)
+    ceil = np.bitwise_or.reduce(F, axis=0)
+    if not (ceil == full).all():
+        # every cube fixes some inputs the same way: F = ceil & F', so F' = ceil' + ceil & (F')'
+        inner = complement(sp, F | (full & ~ceil), limit)
+        return np.vstack([_cube_complement(sp, ceil), inner & ceil])
     zeros, ones = _literal_counts(sp, F)
     i = _split_input(zeros, ones)
     c0 = complement(sp, cofactor_input(sp, F, i, 0), limit)

@@ -1,0 +1,107 @@
+"""A smallest cover chosen from the primes ESPRESSO's loop has seen, by an integer program.
+
+Why: the loop is a local search; among all the primes it expanded on the way there is often a
+smaller cover than the one it ended with.  Choosing one is set cover, but over which points?
+Enumerating ON points is exponential, so the points are generated lazily: start with one point
+per ON cube and output, solve, then ask the covers (tautology of cofactors) for an ON point the
+chosen primes miss, add it, and solve again, until none is missed.  The result is then a valid
+cover; it is the smallest one over the pool when HiGHS proves its program optimal.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .cubes import CubeSpace
+from .unate import CoverLimitError, complement, tautology
+
+__all__ = ["pool_cover"]
+
+
+def _points_as_cubes(sp: CubeSpace, codes: np.ndarray, outs: np.ndarray) -> np.ndarray:
+    bits = np.zeros((len(codes), sp.m), dtype=np.uint8)
+    bits[np.arange(len(codes)), outs] = 1
+    return sp.from_codes(codes, bits)
+
+
+def _first_points(sp: CubeSpace, F: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One point per (ON cube, output), free inputs drawn at random."""
+    codes, outs = sp.input_codes(F), sp.output_bits(F)
+    rows, ks = np.nonzero(outs)
+    pts = codes[rows].copy()
+    free = pts == 2
+    pts[free] = rng.integers(0, 2, size=int(free.sum()))
+    return _points_as_cubes(sp, pts, ks)
+
+
+def _missed_point(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.ndarray | None:
+    """A point of cube ``c`` (for output ``k``) outside the cover ``G``; None when covered."""
+    wi = sp.wi
+    feeds = ((G[:, wi + k // 64] >> np.uint64(k % 64)) & np.uint64(1)).astype(bool)
+    meet = G[feeds]
+    meet = meet[sp.empty_inputs(meet[:, :wi] & c[:wi]) == 0]
+    cof = meet[:, :wi] | (sp.full[:wi] & ~c[:wi])
+    if tautology(sp, cof):
+        return None
+    hole = complement(sp, cof, limit=10_000)[0] & c[:wi]
+    codes = sp.input_codes(np.hstack([hole, np.zeros(sp.wo, np.uint64)])[None])
+    codes[codes == 2] = 0
+    return _points_as_cubes(sp, codes, np.array([k]))[0]
+
+
+def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
+    out = []
+    for c in F:
+        for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
+            p = _missed_point(sp, c, k, G)
+            if p is not None:
+                out.append(p)
+    return out
+
+
+def _solve(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, bool]:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csc_matrix
+
+    res = milp(
+        cost,
+        constraints=[LinearConstraint(csc_matrix(A.astype(np.float64)), lb=1, ub=np.inf)],
+        integrality=np.ones(len(cost)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": max(0.05, time_limit), "disp": False},
+    )
+    if res.x is None:
+        return None, False
+    return np.round(res.x) > 0.5, res.status == 0
+
+
+def pool_cover(
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, time_limit: float, max_rounds: int = 30
+) -> tuple[np.ndarray, bool] | None:
+    """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily).
+
+    Returns (cover, proven smallest over the pool), or None when out of time or rounds.
+    """
+    t_end = time.perf_counter() + time_limit
+    points = _first_points(sp, F, np.random.default_rng(0))
+    points = points[[not sp.contains(D, p).any() for p in points]] if len(D) else points
+    cost = 1.0 + (sp.n - sp.free_inputs(pool)) / (sp.n * len(pool) + 1.0)
+    for _ in range(max_rounds):
+        A = np.stack([sp.contains(pool, p) for p in points]) if len(points) else np.zeros((0, len(pool)), bool)
+        if len(points) and not A.any(axis=1).all():
+            return None  # a point no prime of the pool covers: the pool cannot cover F
+        chosen, optimal = _solve(A, cost, t_end - time.perf_counter())
+        if chosen is None:
+            return None
+        try:
+            missed = _missed(sp, F, np.vstack([pool[chosen], D]))
+        except CoverLimitError:
+            return None
+        if not missed:
+            return pool[chosen], optimal
+        if time.perf_counter() > t_end:
+            return None
+        points = np.vstack([points, np.array(missed, dtype=np.uint64)])
+    return None

@@ -87,7 +87,9 @@ def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
     return out
 
 
-def _expand_one(sp: CubeSpace, c: np.ndarray, R: np.ndarray, F: np.ndarray, order_score: np.ndarray) -> np.ndarray:
+def _expand_one(
+    sp: CubeSpace, c: np.ndarray, R: np.ndarray, F: np.ndarray, order_score: np.ndarray, outputs_first: bool = False
+) -> np.ndarray:
     """Grow ``c`` to a prime that avoids ``R``, preferring to swallow whole cubes of ``F``.
 
     Blocking matrix: row r of ``R`` stays disjoint from the cube while the cube keeps one of the
@@ -122,7 +124,9 @@ def _expand_one(sp: CubeSpace, c: np.ndarray, R: np.ndarray, F: np.ndarray, orde
         differ = (_codes(sp, F) != code_c) & literal  # (d, n): literals of c that d lacks
         need_out = F[:, sp.wi :] & ~c[sp.wi :]
         need = differ.sum(axis=1) + np.bitwise_count(need_out).sum(axis=1)
-        for j in np.argsort(need, kind="stable")[:64].tolist():
+        # first the cubes that only need outputs (share this cube's inputs), then the nearest
+        key = differ.sum(axis=1) * (sp.m + 1) + np.bitwise_count(need_out).sum(axis=1)
+        for j in np.argsort(key if outputs_first else need, kind="stable")[:64].tolist():
             vs = differ[j] & ~raised
             outs = need_out[j] & ~grown[sp.wi :]
             if need[j] == 0 or not (vs.any() or outs.any()):
@@ -153,6 +157,7 @@ def expand(
     R: np.ndarray,
     prime: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
+    outputs_first: bool = False,
 ) -> np.ndarray:
     """Every cube of ``F`` made prime against the OFF cover ``R``; cubes swallowed are dropped.
 
@@ -173,7 +178,7 @@ def expand(
     for j in range(len(F)):
         if covered[j] or prime[j]:
             continue
-        p = _expand_one(sp, F[j], R, out[~covered], score)
+        p = _expand_one(sp, F[j], R, out[~covered], score, outputs_first)
         swallowed = sp.inside(out, p)
         swallowed[j] = False
         covered |= swallowed
@@ -309,6 +314,17 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.
     return irredundant(sp, sp.drop_contained(np.vstack([np.array(extra, dtype=np.uint64), F])), D)
 
 
+def widest_outputs(sp: CubeSpace, F: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Each cube of ``F`` as it is, feeding every output its inputs may feed: candidates that
+    share one product term among many outputs (for the pool)."""
+    out = F.copy()
+    for j, c in enumerate(F):
+        meets = sp.empty_inputs(R[:, : sp.wi] & c[: sp.wi]) == 0
+        forbidden = np.bitwise_or.reduce(R[meets, sp.wi :], axis=0) if meets.any() else np.zeros(sp.wo, np.uint64)
+        out[j, sp.wi :] = sp.full[sp.wi :] & ~forbidden
+    return out
+
+
 def cost(sp: CubeSpace, F: np.ndarray) -> tuple[int, int]:
     return len(F), sp.literal_count(F)
 
@@ -336,7 +352,7 @@ def _loop(
             inner = cost(sp, F)
             G, prime = reduce(sp, F, D)
             F = expand(sp, G, R, prime)
-            seen.append(F)
+            seen += [F, widest_outputs(sp, G, R)]
             F = irredundant(sp, F, D)
             note("reduce/expand/irredundant", len(F))
             if cost(sp, F)[0] >= inner[0]:
@@ -381,6 +397,8 @@ def espresso(
 
         rng = np.random.default_rng(0)
         seen += [expand(sp, unravel(sp, F), R, rng=rng) for _ in range(2)]
+        seen.append(expand(sp, unravel(sp, F), R, outputs_first=True))
+        seen.append(widest_outputs(sp, F, R))
         pool = sp.drop_contained(np.vstack(seen))
         note("cover of the prime pool", len(pool))
         got = pool_cover(sp, F, D, pool, pool_time) if len(pool) > len(best) else None

@@ -19,7 +19,7 @@ Choices documented here:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from ..prove.truthtable import TruthTable, as_spec
 from .dnfnet import constant_network, minterm_terms, network_from_terms
 from .separable import threshold_function, unateness
 from .symmetric import parity_profile, symmetric_network, symmetric_profile
+from .wide import MAX_GROUPS, WideFunction, analyse_wide
 
 __all__ = ["METHODS", "TABLE_VARS", "compile"]
 
@@ -104,6 +105,7 @@ class _Compilation:
             self.table = TruthTable.from_source(spec)
         self.stats: dict[str, Any] = {"inputs": n}
         self._terms: Any = _UNSET
+        self._wide: Any = _UNSET
 
     def run(self) -> tuple[str, ThresholdNetwork]:
         value = self.constant()
@@ -149,17 +151,31 @@ class _Compilation:
                 self.stats["dnf_terms"] = len(self._terms)
         return self._terms
 
+    def wide(self) -> WideFunction | None:
+        """Symmetry groups and count grid of a formula too wide to tabulate (on first use)."""
+        if self._wide is _UNSET:
+            self._wide = None
+            if self.table is None and isinstance(self.spec, Formula):
+                self._wide = analyse_wide(self.spec, time_limit=self.time_limit)
+            if self._wide is not None:
+                self.stats["wide"] = self._wide.stats
+        return self._wide
+
     def candidates(self) -> list[tuple[int, int, str, ThresholdNetwork]]:
         """(hidden neurons, tie rank, method, network) of every construction that applies."""
         out = []
         if self.method in ("threshold", "auto"):
             net = _literal_gate(self.spec, self.names) if self.table is None else None
-            if net is None:
+            if net is None and self.table is None:
+                net = _wide_threshold(self.wide(), self.names, self.method == "threshold")
+            elif net is None:
                 net = _threshold_candidate(self.table, self.names, self.method == "threshold", self.time_limit)
             if net is not None:
                 out.append((net.hidden_size, 0, "threshold", net))
         if self.method in ("symmetric", "auto"):
-            net = _symmetric_candidate(self.spec, self.table, self.names, strict=self.method == "symmetric")
+            # a proven single neuron beats any symmetric network: skip that proof when auto has one
+            wide = self.wide if not out else lambda: None
+            net = _symmetric_candidate(self.spec, self.table, self.names, wide, strict=self.method == "symmetric")
             if net is not None:
                 out.append((net.hidden_size, 2, "symmetric", net))
         if self.method in ("dnf", "auto"):
@@ -198,15 +214,23 @@ class _Compilation:
         return network_from_terms(res.terms, self.names)
 
 
+def _wide_threshold(wide: WideFunction | None, names: Sequence[str], strict: bool) -> ThresholdNetwork | None:
+    """One neuron for a formula above the table size, proven equal to it; else None (or why, if strict)."""
+    net = wide.threshold_network() if wide is not None else None
+    if net is None and strict:
+        raise LogicError(
+            f"no single neuron found for these {len(names)} variables (more than {TABLE_VARS}, so without a truth "
+            f"table): it is not linearly separable in its counts of interchangeable inputs, or it has more than "
+            f"{MAX_GROUPS} groups of them; use method='dnf' or 'auto'"
+        )
+    if net is not None:
+        return ThresholdNetwork(net.inputs, net.layers, {"method": "threshold"})
+    return None
+
+
 def _threshold_candidate(
-    table: TruthTable | None, names: Sequence[str], strict: bool, time_limit: float
+    table: TruthTable, names: Sequence[str], strict: bool, time_limit: float
 ) -> ThresholdNetwork | None:
-    if table is None:
-        if strict:
-            raise LogicError(
-                f"threshold detection needs a truth table; {len(names)} variables is more than {TABLE_VARS}"
-            )
-        return None
     try:
         tf = threshold_function(table, time_limit=time_limit)
     except LogicError:
@@ -251,19 +275,25 @@ def _literal_gate(spec: Any, names: Sequence[str]) -> ThresholdNetwork | None:
 
 
 def _symmetric_candidate(
-    spec: Any, table: TruthTable | None, names: Sequence[str], strict: bool
+    spec: Any, table: TruthTable | None, names: Sequence[str], wide: Callable[[], WideFunction | None], strict: bool
 ) -> ThresholdNetwork | None:
     profile = None
     if isinstance(spec, Formula):
         profile = parity_profile(spec.node, names)
     if profile is None and table is not None:
         profile = symmetric_profile(table)
+    if profile is None and table is None:
+        found = wide()
+        net = found.symmetric_network() if found is not None else None
+        if net is not None:
+            return net
     if profile is None:
         if strict:
             if table is None:
                 raise LogicError(
-                    f"symmetry detection needs a truth table ({len(names)} variables is more "
-                    f"than {TABLE_VARS}) unless the formula is an Xor of distinct variables"
+                    f"no symmetry found in these {len(names)} variables (more than {TABLE_VARS}, so without a "
+                    "truth table): swapping some two inputs, or an input and a negated one, changes the value; "
+                    "use method='dnf' or 'auto'"
                 )
             raise LogicError(
                 "this function is not symmetric (its value depends on which inputs are 1, "

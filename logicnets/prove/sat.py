@@ -10,7 +10,7 @@ Without python-sat installed, :func:`prove` falls back to sympy's ``satisfiable`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from ..formula.walk import fold
 from ..network.network import ThresholdNetwork
 from ..network.neurons import integer_form
 
-__all__ = ["CircuitCNF", "have_solver", "prove", "solve_formula", "solver_name"]
+__all__ = ["CircuitCNF", "cofactors_differ", "have_solver", "prove", "solve_formula", "solver_name"]
 
 #: Largest (literals x threshold) of one threshold neuron the counter encoding accepts.
 MAX_COUNTER_CELLS = 2_000_000
@@ -278,3 +278,18 @@ def _prove_sympy(a: Any, b: Any, variables: Sequence[str], limit: int) -> tuple[
             break
         expr = sympy.And(expr, sympy.Or(*[sympy.Not(syms[i]) if row[i] else syms[i] for i in range(n)]))
     return (not rows), rows, engine
+
+
+def cofactors_differ(formula: Formula, first: Mapping[str, bool], second: Mapping[str, bool]) -> bool | None:
+    """Is there an input where ``formula`` with the ``first`` variables fixed differs from it with
+    the ``second`` fixed (every other variable shared)?  None when python-sat is missing.
+
+    Why: two cofactors that never differ prove a property for all 2^n inputs at once, e.g.
+    f(x=0) == f(x=1) (x is irrelevant) or f(x=1, y=0) == f(x=0, y=1) (x and y are interchangeable).
+    """
+    cnf = CircuitCNF(formula.n)
+    base: dict[str, Any] = {v: i + 1 for i, v in enumerate(formula.variables)}
+    a = cnf.formula(formula.node, {**base, **first})
+    b = cnf.formula(formula.node, {**base, **second})
+    rows = _solve(cnf, cnf.xor2(a, b), formula.n, 1)
+    return None if rows is None else bool(rows)

@@ -1,0 +1,287 @@
+"""Threshold and symmetric functions recognised without a truth table (any width).
+
+Above ``TABLE_VARS`` variables the compiler cannot tabulate, yet at-least-13-of-25
+written as a sorting network is one neuron and its DNF has C(25, 13) = 5.2 million
+terms.  The idea: a function that is symmetric in groups of interchangeable literals
+is determined by how many literals of each group are true, so one evaluation of the
+formula per count vector (26 evaluations for 25 symmetric inputs) gives all of it.
+
+1. Relevant variables: random inputs where flipping x changes f are a witness; a
+   variable never seen to matter is decided by SAT (f(x=0) == f(x=1) for all inputs).
+2. Groups: a variable joins a group when swapping it with the group's first variable
+   (or with its negation) never changes f on the random inputs.  Swaps generate every
+   permutation of a group, so per-variable checks against one representative suffice.
+3. The count grid: f at one input per count vector, when it has at most ``GRID_MAX`` cells.
+4. Networks: a grid that is monotone in every count and separable by an integer
+   program over its minimal true and maximal false cells is one neuron (equal weights
+   within a group lose nothing: averaging a separator over the group's permutations
+   is still a separator); one group is the symmetric construction.
+
+Steps 2-3 are a hypothesis from sampling; what makes it sound is step 5: every network
+is proven equal to the formula by :func:`logicnets.verify` (exhaustive up to its table
+size, SAT above) and dropped otherwise.  The walk over the formula is the memoised fold,
+so a DAG with shared subterms costs its number of distinct nodes, never its tree size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..formula.formula import Formula
+from ..formula.walk import evaluate_node
+from ..network.network import Layer, ThresholdNetwork
+from ..prove.sat import cofactors_differ
+from ..prove.verify import verify
+from .symmetric import SymmetricProfile, symmetric_network
+
+__all__ = ["GRID_MAX", "MAX_GROUPS", "SAMPLE_ROWS", "WideFunction", "analyse_wide", "evaluate_rows"]
+
+#: Most cells of the count grid (product of group size + 1) evaluated.
+GRID_MAX = 1 << 14
+#: Most groups of interchangeable literals followed before giving up.
+MAX_GROUPS = 14
+#: Random inputs used to find relevant variables and interchangeable pairs.
+SAMPLE_ROWS = 512
+
+#: A literal: (input index, negated).
+Literal = tuple[int, bool]
+
+
+def evaluate_rows(formula: Formula, rows: np.ndarray) -> np.ndarray:
+    """f on every row of a (batch, n) 0/1 array, eight rows per byte (bit-packed numpy).
+
+    Why packed: the analysis evaluates tens of thousands of rows at once, and a DAG of
+    a few hundred gates costs one numpy operation per gate whatever the batch size.
+    """
+    x = np.asarray(rows, dtype=bool)
+    packed = np.packbits(x.T, axis=1)
+    env = {v: packed[i] for i, v in enumerate(formula.variables)}
+    out = evaluate_node(formula.node, env, np.uint8(255), np.uint8(0))
+    out = np.broadcast_to(np.asarray(out, dtype=np.uint8), (packed.shape[1],))
+    return np.unpackbits(out)[: len(x)].astype(bool)
+
+
+def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
+    """All-zero, all-one, one-hot and one-cold rows, then random rows of every density
+    (so inputs near any threshold occur, where swapping unequal weights shows)."""
+    eye = np.eye(n, dtype=bool)
+    special = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), eye, ~eye])
+    density = rng.random((SAMPLE_ROWS, 1))
+    return np.vstack([special, rng.random((SAMPLE_ROWS, n)) < density])
+
+
+def _relevant(formula: Formula, sample: np.ndarray, base: np.ndarray) -> list[int] | None:
+    """Input indices f depends on; None when the SAT solver is missing and sampling left doubt."""
+    n = formula.n
+    blocks = np.tile(sample, (n, 1))
+    m = len(sample)
+    for i in range(n):
+        blocks[i * m : (i + 1) * m, i] ^= True
+    changed = (evaluate_rows(formula, blocks).reshape(n, m) != base).any(axis=1)
+    out = []
+    for i, v in enumerate(formula.variables):
+        if not changed[i]:
+            differs = cofactors_differ(formula, {v: False}, {v: True})
+            if differs is None:
+                return None
+            if not differs:
+                continue
+        out.append(i)
+    return out
+
+
+def _join(
+    formula: Formula, sample: np.ndarray, base: np.ndarray, groups: list[list[Literal]], v: int
+) -> Literal | None:
+    """The group index and polarity under which input ``v`` is interchangeable with a
+    group's first literal on every sampled row, or None.  One evaluation for all groups."""
+    m = len(sample)
+    blocks = []
+    for g in groups:
+        r = g[0][0]
+        for neg in (False, True):
+            b = sample.copy()
+            b[:, v], b[:, r] = sample[:, r] ^ neg, sample[:, v] ^ neg
+            blocks.append(b)
+    same = (evaluate_rows(formula, np.vstack(blocks)).reshape(len(blocks), m) == base).all(axis=1)
+    hits = np.flatnonzero(same)
+    if not len(hits):
+        return None
+    return int(hits[0]) // 2, bool(hits[0] % 2)
+
+
+def _groups(formula: Formula, sample: np.ndarray, base: np.ndarray, rel: Sequence[int]) -> list[list[Literal]] | None:
+    """Relevant inputs partitioned into groups of (apparently) interchangeable literals."""
+    groups: list[list[Literal]] = []
+    for v in rel:
+        hit = _join(formula, sample, base, groups, v) if groups else None
+        if hit is None:
+            if len(groups) == MAX_GROUPS:
+                return None
+            groups.append([(v, False)])
+        else:
+            groups[hit[0]].append((v, hit[1]))
+    return groups
+
+
+def _grid(formula: Formula, groups: list[list[Literal]]) -> np.ndarray | None:
+    """f at one input per count vector: cell c has the first c[g] literals of group g true."""
+    shape = tuple(len(g) + 1 for g in groups)
+    cells = int(np.prod(shape, dtype=np.int64))
+    if cells > GRID_MAX:
+        return None
+    counts = np.indices(shape).reshape(len(shape), -1).T
+    rows = np.zeros((cells, formula.n), dtype=bool)
+    for gi, g in enumerate(groups):
+        for rank, (v, neg) in enumerate(g):
+            rows[:, v] = (counts[:, gi] > rank) ^ neg
+    return evaluate_rows(formula, rows).reshape(shape)
+
+
+def _monotone_signs(grid: np.ndarray) -> list[int] | None:
+    """Per axis +1 (non-decreasing in that count) or -1 (non-increasing); None if neither."""
+    signs = []
+    for axis in range(grid.ndim):
+        d = np.diff(grid.astype(np.int8), axis=axis)
+        if (d >= 0).all():
+            signs.append(1)
+        elif (d <= 0).all():
+            signs.append(-1)
+        else:
+            return None
+    return signs
+
+
+def _extreme_cells(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minimal true and maximal false cells of a monotone (non-decreasing) grid."""
+    minimal, maximal = g.copy(), ~g
+    for axis in range(g.ndim):
+        lo = [slice(None)] * g.ndim
+        hi = [slice(None)] * g.ndim
+        lo[axis], hi[axis] = slice(0, -1), slice(1, None)
+        minimal[tuple(hi)] &= ~g[tuple(lo)]
+        maximal[tuple(lo)] &= g[tuple(hi)]
+    return np.argwhere(minimal).astype(float), np.argwhere(maximal).astype(float)
+
+
+def _grid_weights(grid: np.ndarray, time_limit: float) -> tuple[list[int], list[int], int] | None:
+    """(signs, weights >= 1, threshold t) with sum_g w_g c'_g >= t exactly on the true cells,
+    c'_g the count flipped where the sign is -1; None if no integer weights do it."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    signs = _monotone_signs(grid)
+    if signs is None:
+        return None
+    g = grid
+    for axis, s in enumerate(signs):
+        if s < 0:
+            g = np.flip(g, axis=axis)
+    ones, zeros = _extreme_cells(g)
+    k = grid.ndim
+    A = np.vstack([np.hstack([ones, -np.ones((len(ones), 1))]), np.hstack([zeros, -np.ones((len(zeros), 1))])])
+    lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
+    ub = np.concatenate([np.full(len(ones), np.inf), np.full(len(zeros), -1.0)])
+    res = milp(
+        np.concatenate([np.ones(k), [0.0]]),
+        constraints=[LinearConstraint(A, lb, ub)],
+        integrality=np.ones(k + 1),
+        bounds=Bounds(np.concatenate([np.ones(k), [-np.inf]]), np.inf),
+        options={"time_limit": time_limit, "disp": False},
+    )
+    if res.x is None:
+        return None
+    w = [round(v) for v in res.x[:k]]
+    t = round(res.x[k])
+    counts = np.indices(g.shape)
+    if not np.array_equal(np.tensordot(np.array(w), counts, axes=1) >= t, g):  # pragma: no cover - safety net
+        return None
+    return signs, w, t
+
+
+@dataclass
+class WideFunction:
+    """What the sampling found about a formula too wide to tabulate; builds proven networks."""
+
+    formula: Formula
+    groups: list[list[Literal]]
+    grid: np.ndarray
+    time_limit: float = 10.0
+    stats: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, ThresholdNetwork | None] = field(default_factory=dict)
+
+    def threshold_network(self) -> ThresholdNetwork | None:
+        """One neuron, proven equal to the formula; None if the counts are not separable."""
+        if "threshold" not in self._cache:
+            self._cache["threshold"] = self._proven(self._neuron())
+        return self._cache["threshold"]
+
+    def symmetric_network(self) -> ThresholdNetwork | None:
+        """The symmetric construction (one group only), proven equal to the formula."""
+        if "symmetric" not in self._cache:
+            net = None
+            if len(self.groups) == 1:
+                net = symmetric_network(self.profile())
+            self._cache["symmetric"] = self._proven(net)
+        return self._cache["symmetric"]
+
+    def profile(self) -> SymmetricProfile:
+        (g,) = self.groups
+        lits = sorted(g)
+        return SymmetricProfile(
+            tuple(self.formula.variables),
+            tuple(v for v, _ in lits),
+            tuple(neg for _, neg in lits),
+            tuple(int(b) for b in self.grid),
+        )
+
+    def _neuron(self) -> ThresholdNetwork | None:
+        found = _grid_weights(self.grid, self.time_limit)
+        if found is None:
+            return None
+        signs, w, t = found
+        weights = np.zeros(self.formula.n)
+        neg_total = 0
+        for g, s, wg in zip(self.groups, signs, w, strict=True):
+            for v, neg in g:
+                flipped = neg != (s < 0)  # the literal counted is ~x_v
+                weights[v] = -wg if flipped else wg
+                neg_total += wg if flipped else 0
+        bias = float(-(t - neg_total) + 0.5)
+        return ThresholdNetwork(tuple(self.formula.variables), (Layer(weights[None, :], [bias]),), {})
+
+    def _proven(self, net: ThresholdNetwork | None) -> ThresholdNetwork | None:
+        if net is None:
+            return None
+        t0 = time.perf_counter()
+        check = verify(net, self.formula)
+        self.stats.setdefault("proofs", []).append(
+            {"method": check.method, "equivalent": check.equivalent, "seconds": round(time.perf_counter() - t0, 6)}
+        )
+        return net if check.equivalent else None
+
+
+def analyse_wide(formula: Formula, time_limit: float = 10.0, seed: int = 0) -> WideFunction | None:
+    """Groups of interchangeable literals and the count grid of ``formula``, or None when it
+    has more than ``MAX_GROUPS`` groups, a grid over ``GRID_MAX`` cells, or no relevant input."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    sample = _sample(formula.n, rng)
+    base = evaluate_rows(formula, sample)
+    rel = _relevant(formula, sample, base)
+    if not rel:
+        return None
+    groups = _groups(formula, sample, base, rel)
+    grid = _grid(formula, groups) if groups is not None else None
+    if grid is None:
+        return None
+    stats = {
+        "relevant": len(rel),
+        "groups": [len(g) for g in groups],
+        "analysis_seconds": round(time.perf_counter() - t0, 6),
+    }
+    return WideFunction(formula, groups, grid, time_limit, stats)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import LogicError
 from ..formula.formula import Formula
 from ..formula.walk import evaluate_node
 from ..network.network import Layer, ThresholdNetwork
@@ -47,6 +48,11 @@ GRID_MAX = 1 << 14
 MAX_GROUPS = 14
 #: Random inputs used to find relevant variables and interchangeable pairs.
 SAMPLE_ROWS = 512
+
+#: Most rounds (integer program + SAT proof) of the search for a neuron without groups.
+CEGIS_ROUNDS = 40
+#: Counterexamples the SAT solver adds per round.
+CEGIS_EXAMPLES = 16
 
 #: A literal: (input index, negated).
 Literal = tuple[int, bool]
@@ -75,17 +81,26 @@ def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.vstack([special, rng.random((SAMPLE_ROWS, n)) < density])
 
 
-def _relevant(formula: Formula, sample: np.ndarray, base: np.ndarray) -> list[int] | None:
-    """Input indices f depends on; None when the SAT solver is missing and sampling left doubt."""
-    n = formula.n
+def _directions(formula: Formula, sample: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """(n, 2) bools: [i, 0] some sampled input where raising x_i raises f, [i, 1] where it lowers f.
+
+    Both seen is a proof that f is not unate in x_i, so not a threshold function."""
+    n, m = formula.n, len(sample)
     blocks = np.tile(sample, (n, 1))
-    m = len(sample)
     for i in range(n):
         blocks[i * m : (i + 1) * m, i] ^= True
-    changed = (evaluate_rows(formula, blocks).reshape(n, m) != base).any(axis=1)
+    flipped = evaluate_rows(formula, blocks).reshape(n, m)
+    up = sample.T  # x_i was 1 before the flip: the flip lowered x_i
+    rises = (flipped & ~base & ~up) | (~flipped & base & up)
+    falls = (~flipped & base & ~up) | (flipped & ~base & up)
+    return np.stack([rises.any(axis=1), falls.any(axis=1)], axis=1)
+
+
+def _relevant(formula: Formula, seen: np.ndarray) -> list[int] | None:
+    """Input indices f depends on; None when the SAT solver is missing and sampling left doubt."""
     out = []
     for i, v in enumerate(formula.variables):
-        if not changed[i]:
+        if not seen[i].any():
             differs = cofactors_differ(formula, {v: False}, {v: True})
             if differs is None:
                 return None
@@ -208,8 +223,10 @@ class WideFunction:
     """What the sampling found about a formula too wide to tabulate; builds proven networks."""
 
     formula: Formula
-    groups: list[list[Literal]]
-    grid: np.ndarray
+    groups: list[list[Literal]] | None
+    grid: np.ndarray | None
+    #: sampled rows, f on them, and per relevant input +1/-1 where only rises/falls were seen, else 0
+    sample: tuple[np.ndarray, np.ndarray, dict[int, int]]
     time_limit: float = 10.0
     stats: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, ThresholdNetwork | None] = field(default_factory=dict)
@@ -224,12 +241,14 @@ class WideFunction:
         """The symmetric construction (one group only), proven equal to the formula."""
         if "symmetric" not in self._cache:
             net = None
-            if len(self.groups) == 1:
+            if self.groups is not None and len(self.groups) == 1:
                 net = symmetric_network(self.profile())
             self._cache["symmetric"] = self._proven(net)
         return self._cache["symmetric"]
 
     def profile(self) -> SymmetricProfile:
+        """The symmetric profile when all relevant inputs form one group."""
+        assert self.groups is not None and self.grid is not None
         (g,) = self.groups
         lits = sorted(g)
         return SymmetricProfile(
@@ -240,6 +259,8 @@ class WideFunction:
         )
 
     def _neuron(self) -> ThresholdNetwork | None:
+        if self.groups is None or self.grid is None:
+            return _cegis_neuron(self.formula, *self.sample, self.time_limit, self.stats)
         found = _grid_weights(self.grid, self.time_limit)
         if found is None:
             return None
@@ -255,14 +276,70 @@ class WideFunction:
         return ThresholdNetwork(tuple(self.formula.variables), (Layer(weights[None, :], [bias]),), {})
 
     def _proven(self, net: ThresholdNetwork | None) -> ThresholdNetwork | None:
-        if net is None:
-            return None
+        if net is None or net.stats.get("proven"):
+            return net
         t0 = time.perf_counter()
         check = verify(net, self.formula)
         self.stats.setdefault("proofs", []).append(
             {"method": check.method, "equivalent": check.equivalent, "seconds": round(time.perf_counter() - t0, 6)}
         )
         return net if check.equivalent else None
+
+
+def _separating_weights(z: np.ndarray, labels: np.ndarray, time_limit: float) -> tuple[np.ndarray, int] | None:
+    """Smallest integer weights w >= 1 and threshold t with w·z >= t exactly on the true rows."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    m = z.shape[1]
+    A = np.hstack([z.astype(float), -np.ones((len(z), 1))])
+    lb = np.where(labels, 0.0, -np.inf)
+    ub = np.where(labels, np.inf, -1.0)
+    res = milp(
+        np.concatenate([np.ones(m), [0.0]]),
+        constraints=[LinearConstraint(A, lb, ub)],
+        integrality=np.ones(m + 1),
+        bounds=Bounds(np.concatenate([np.ones(m), [-np.inf]]), np.inf),
+        options={"time_limit": time_limit, "disp": False},
+    )
+    if res.x is None:
+        return None
+    return np.round(res.x[:m]).astype(np.int64), round(res.x[m])
+
+
+def _cegis_neuron(
+    formula: Formula, sample: np.ndarray, base: np.ndarray, signs: dict[int, int], time_limit: float, stats: dict
+) -> ThresholdNetwork | None:
+    """One neuron by counterexample-guided search, for a unate formula without usable groups:
+    integer weights separating the rows seen so far, then a SAT proof; each counterexample
+    joins the rows.  Rows no neuron separates prove the formula is no threshold function."""
+    rel = sorted(signs)
+    if not rel or not all(signs.values()):
+        return None  # an input seen to both raise and lower f, or one whose direction is unknown
+    flip = np.array([signs[i] < 0 for i in rel])
+    rows, labels = sample, base
+    deadline = time.perf_counter() + time_limit
+    for rounds in range(1, CEGIS_ROUNDS + 1):
+        found = _separating_weights(rows[:, rel] ^ flip, labels, max(0.1, deadline - time.perf_counter()))
+        if found is None:
+            return None
+        w, t = found
+        weights = np.zeros(formula.n)
+        weights[rel] = np.where(flip, -w, w)
+        net = ThresholdNetwork(
+            tuple(formula.variables), (Layer(weights[None, :], [float(-(t - w[flip].sum()) + 0.5)]),)
+        )
+        try:
+            check = verify(net, formula, method="sat", max_counterexamples=CEGIS_EXAMPLES)
+        except LogicError:  # weights too large for the SAT counter encoding
+            return None
+        stats["cegis_rounds"] = rounds
+        if check.equivalent:
+            return ThresholdNetwork(net.inputs, net.layers, {"proven": check.method})
+        if time.perf_counter() > deadline:
+            return None
+        rows = np.vstack([rows, check.counterexamples.astype(bool)])
+        labels = np.concatenate([labels, check.expected.astype(bool)])
+    return None
 
 
 def analyse_wide(formula: Formula, time_limit: float = 10.0, seed: int = 0) -> WideFunction | None:
@@ -272,16 +349,16 @@ def analyse_wide(formula: Formula, time_limit: float = 10.0, seed: int = 0) -> W
     rng = np.random.default_rng(seed)
     sample = _sample(formula.n, rng)
     base = evaluate_rows(formula, sample)
-    rel = _relevant(formula, sample, base)
+    seen = _directions(formula, sample, base)
+    rel = _relevant(formula, seen)
     if not rel:
         return None
     groups = _groups(formula, sample, base, rel)
     grid = _grid(formula, groups) if groups is not None else None
-    if grid is None:
-        return None
     stats = {
         "relevant": len(rel),
-        "groups": [len(g) for g in groups],
+        "groups": [len(g) for g in groups] if grid is not None else None,
         "analysis_seconds": round(time.perf_counter() - t0, 6),
     }
-    return WideFunction(formula, groups, grid, time_limit, stats)
+    signs = {i: 0 if seen[i, 0] == seen[i, 1] else 1 if seen[i, 0] else -1 for i in rel}
+    return WideFunction(formula, groups if grid is not None else None, grid, (sample, base, signs), time_limit, stats)

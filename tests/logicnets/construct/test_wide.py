@@ -116,7 +116,7 @@ def test_negated_literals_form_one_group_and_one_neuron():
     assert exactly.hidden_size == 2 and exactly.stats["wide"]["groups"] == [28]
 
 
-def weighted_formula(n_heavy: int = 5, n_light: int = 20, k: int = 14) -> tuple[Formula, np.ndarray]:
+def weighted_formula(n_heavy: int = 5, n_light: int = 18, k: int = 14) -> tuple[Formula, np.ndarray]:
     """2*(a0 + ... ) + (b0 + ...) >= k as a counter that lists each heavy input twice."""
     heavy, light = names("a", n_heavy), names("b", n_light)
     lits = [var(v) for v in heavy for _ in range(2)] + [var(v) for v in light]
@@ -128,21 +128,24 @@ def test_weighted_threshold_symmetric_in_groups_is_one_neuron():
     formula, weights = weighted_formula()
     assert formula.n > TABLE_VARS
     net = compile(formula, method="auto")
-    assert len(net.layers) == 1 and net.stats["wide"]["groups"] == [5, 20]
+    assert len(net.layers) == 1 and net.stats["wide"]["groups"] == [5, 18]
     assert net.layers[0].weights[0].tolist() == weights.tolist() and net.layers[0].biases.tolist() == [-13.5]
     assert verify(net, formula)
 
 
 def test_threshold_without_affordable_groups_by_counterexample_guided_search(monkeypatch):
     monkeypatch.setattr(wide, "MAX_GROUPS", 1)  # pretend the groups were too many
-    formula, weights = weighted_formula(4, 20, 13)
+    formula, weights = weighted_formula(4, 19, 13)
     net = compile(formula, method="threshold")
     assert net.layers[0].weights[0].tolist() == weights.tolist()
     assert net.stats["wide"]["groups"] is None and net.stats["wide"]["cegis_rounds"] >= 1
     assert verify(net, formula)
     nonunate = Formula(or_(at_least([var(v) for v in names("x", 24)], 12), var("x3")), tuple(names("x", 24)))
     with pytest.raises(LogicError, match="no single neuron"):
-        compile(Formula(and_(nonunate.node, not_(at_least([var(v) for v in names("x", 24)], 20))), nonunate.variables), method="threshold")
+        compile(
+            Formula(and_(nonunate.node, not_(at_least([var(v) for v in names("x", 24)], 20))), nonunate.variables),
+            method="threshold",
+        )
 
 
 def test_groups_whose_counts_are_not_separable_are_refused_with_a_reason():
@@ -160,10 +163,14 @@ def test_groups_whose_counts_are_not_separable_are_refused_with_a_reason():
 
 def test_a_symmetry_broken_at_one_input_is_never_trusted():
     """Sampling cannot see a single exceptional input; the proof must, and no network comes back."""
-    xs = names("x", 26)
+    xs = names("x", 24)
     point = and_(*[var(v) if i % 3 else not_(var(v)) for i, v in enumerate(xs)])
-    majority = at_least([var(v) for v in xs], 13)
+    majority = at_least([var(v) for v in xs], 12)
     formula = Formula(or_(and_(majority, not_(point)), and_(not_(majority), point)), tuple(xs))
+    found = wide.analyse_wide(formula)
+    assert found is not None and found.stats["groups"] == [24]  # the sample saw a symmetric function
+    assert found.threshold_network() is None and found.symmetric_network() is None
+    assert [p["equivalent"] for p in found.stats["proofs"]] == [False, False]
     with pytest.raises(LogicError):
         compile(formula, method="threshold")
     with pytest.raises(LogicError):
@@ -173,24 +180,25 @@ def test_a_symmetry_broken_at_one_input_is_never_trusted():
 
 
 def test_inputs_the_formula_mentions_but_ignores_get_zero_weight():
-    xs = names("x", 24)
+    xs = names("x", 21)
     dead = and_(var("z"), not_(var("z")))
     formula = Formula(or_(at_least([var(v) for v in xs], 8), dead), (*xs, "z", "unused"))
+    assert formula.n > TABLE_VARS
     net = compile(formula, method="auto")
-    assert len(net.layers) == 1 and net.stats["wide"]["relevant"] == 24
-    assert net.layers[0].weights[0, 24:].tolist() == [0.0, 0.0]
+    assert len(net.layers) == 1 and net.stats["wide"]["relevant"] == 21
+    assert net.layers[0].weights[0, 21:].tolist() == [0.0, 0.0]
     assert verify(net, formula)
 
 
 def test_verify_uses_sat_above_the_exhaustive_size_and_finds_a_counterexample():
-    xs = names("x", 40)
-    formula = Formula(at_least([var(v) for v in xs], 20), tuple(xs))
+    xs = names("x", 32)
+    formula = Formula(at_least([var(v) for v in xs], 16), tuple(xs))
     assert formula.n > EXHAUSTIVE_VARS
     net = compile(formula, method="auto")
     check = verify(net, formula)
     assert check and "SAT" in check.method
     w, b = net.layers[0].weights, net.layers[0].biases
-    wrong = type(net)(net.inputs, ((w, b + 1.0),))  # at least 19
+    wrong = type(net)(net.inputs, ((w, b + 1.0),))  # at least 15
     bad = verify(wrong, formula)
-    assert not bad and bad.counterexamples.sum(axis=1).min() == 19
+    assert not bad and bad.counterexamples.sum(axis=1).tolist() == [15] * len(bad.counterexamples)
     assert bad.expected.tolist() == [0] * len(bad.expected) and bad.got.tolist() == [1] * len(bad.got)

@@ -14,6 +14,10 @@ Choices documented here:
 * method="auto" tries one neuron (linearly separable), the symmetric
   construction and the DNF, and keeps the fewest hidden neurons.  The DNF is
   built only by the methods that use it.
+* Above TABLE_VARS variables (and for tables with more relevant variables than
+  the table's threshold test takes) threshold and symmetric functions are found
+  from symmetry groups and counts (:mod:`.wide`); each such network is proven
+  equal to the formula before it is kept.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ..network.network import Layer, ThresholdNetwork
 from ..prove.sat import solve_formula
 from ..prove.truthtable import TruthTable, as_spec
 from .dnfnet import constant_network, minterm_terms, network_from_terms
-from .separable import threshold_function, unateness
+from .separable import SEPARABLE_MAX_VARS, threshold_function, unateness
 from .symmetric import parity_profile, symmetric_network, symmetric_profile
 from .wide import MAX_GROUPS, WideFunction, analyse_wide
 
@@ -44,6 +48,7 @@ METHODS = ("dnf", "auto", "threshold", "symmetric")
 TABLE_VARS = 22
 
 _UNSET = object()
+_TOO_WIDE = object()
 
 
 def compile(
@@ -152,10 +157,11 @@ class _Compilation:
         return self._terms
 
     def wide(self) -> WideFunction | None:
-        """Symmetry groups and count grid of a formula too wide to tabulate (on first use)."""
+        """Symmetry groups and count grid (on first use): for a formula too wide to tabulate,
+        or a table with more relevant variables than the table's threshold test takes."""
         if self._wide is _UNSET:
             self._wide = None
-            if self.table is None and isinstance(self.spec, Formula):
+            if isinstance(self.spec, (Formula, TruthTable)):
                 self._wide = analyse_wide(self.spec, time_limit=self.time_limit)
             if self._wide is not None:
                 self.stats["wide"] = self._wide.stats
@@ -170,6 +176,8 @@ class _Compilation:
                 net = _wide_threshold(self.wide(), self.names, self.method == "threshold")
             elif net is None:
                 net = _threshold_candidate(self.table, self.names, self.method == "threshold", self.time_limit)
+                if net is _TOO_WIDE:
+                    net = _wide_threshold(self.wide(), self.names, self.method == "threshold")
             if net is not None:
                 out.append((net.hidden_size, 0, "threshold", net))
         if self.method in ("symmetric", "auto"):
@@ -219,24 +227,22 @@ def _wide_threshold(wide: WideFunction | None, names: Sequence[str], strict: boo
     net = wide.threshold_network() if wide is not None else None
     if net is None and strict:
         raise LogicError(
-            f"no single neuron found for these {len(names)} variables (more than {TABLE_VARS}, so without a truth "
-            f"table): it is not linearly separable in its counts of interchangeable inputs, or it has more than "
-            f"{MAX_GROUPS} groups of them; use method='dnf' or 'auto'"
+            f"no single neuron found for these {len(names)} variables: above {SEPARABLE_MAX_VARS} relevant "
+            "variables the test works on counts of interchangeable inputs, and these counts are not linearly "
+            f"separable (or there are more than {MAX_GROUPS} groups of such inputs and no weights were found); "
+            "use method='dnf' or 'auto'"
         )
     if net is not None:
         return ThresholdNetwork(net.inputs, net.layers, {"method": "threshold"})
     return None
 
 
-def _threshold_candidate(
-    table: TruthTable, names: Sequence[str], strict: bool, time_limit: float
-) -> ThresholdNetwork | None:
+def _threshold_candidate(table: TruthTable, names: Sequence[str], strict: bool, time_limit: float) -> Any:
+    """One neuron from the table; None if there is none; _TOO_WIDE past SEPARABLE_MAX_VARS relevant variables."""
     try:
         tf = threshold_function(table, time_limit=time_limit)
-    except LogicError:
-        if strict:
-            raise
-        return None
+    except LogicError:  # more relevant variables than the table's integer program takes
+        return _TOO_WIDE
     if tf is None:
         if strict:
             bad = [v for v, s in zip(names, unateness(table), strict=True) if s is None]

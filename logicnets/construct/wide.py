@@ -37,6 +37,7 @@ from ..formula.formula import Formula
 from ..formula.walk import evaluate_node
 from ..network.network import Layer, ThresholdNetwork
 from ..prove.sat import cofactors_differ
+from ..prove.truthtable import TruthTable
 from ..prove.verify import verify
 from .symmetric import SymmetricProfile, symmetric_network
 
@@ -54,17 +55,24 @@ CEGIS_ROUNDS = 40
 #: Counterexamples the SAT solver adds per round.
 CEGIS_EXAMPLES = 16
 
+#: What is analysed: a formula of any width, or a table too wide for the table-based test.
+Spec = Formula | TruthTable
 #: A literal: (input index, negated).
 Literal = tuple[int, bool]
 
 
-def evaluate_rows(formula: Formula, rows: np.ndarray) -> np.ndarray:
+def evaluate_rows(formula: Spec, rows: np.ndarray) -> np.ndarray:
     """f on every row of a (batch, n) 0/1 array, eight rows per byte (bit-packed numpy).
 
     Why packed: the analysis evaluates tens of thousands of rows at once, and a DAG of
     a few hundred gates costs one numpy operation per gate whatever the batch size.
+
+    >>> evaluate_rows(Formula.parse("a & b | c"), np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]])).tolist()
+    [True, False, True]
     """
     x = np.asarray(rows, dtype=bool)
+    if isinstance(formula, TruthTable):
+        return formula.outputs[x.astype(np.int64) @ (1 << np.arange(formula.n - 1, -1, -1, dtype=np.int64))]
     packed = np.packbits(x.T, axis=1)
     env = {v: packed[i] for i, v in enumerate(formula.variables)}
     out = evaluate_node(formula.node, env, np.uint8(255), np.uint8(0))
@@ -81,7 +89,7 @@ def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.vstack([special, rng.random((SAMPLE_ROWS, n)) < density])
 
 
-def _directions(formula: Formula, sample: np.ndarray, base: np.ndarray) -> np.ndarray:
+def _directions(formula: Spec, sample: np.ndarray, base: np.ndarray) -> np.ndarray:
     """(n, 2) bools: [i, 0] some sampled input where raising x_i raises f, [i, 1] where it lowers f.
 
     Both seen is a proof that f is not unate in x_i, so not a threshold function."""
@@ -96,12 +104,21 @@ def _directions(formula: Formula, sample: np.ndarray, base: np.ndarray) -> np.nd
     return np.stack([rises.any(axis=1), falls.any(axis=1)], axis=1)
 
 
-def _relevant(formula: Formula, seen: np.ndarray) -> list[int] | None:
+def _matters(formula: Spec, i: int) -> bool | None:
+    """Does input i change f somewhere?  Exactly: by SAT for a formula, by the table for a table."""
+    if isinstance(formula, TruthTable):
+        arr = formula.cube_array()
+        return not np.array_equal(np.take(arr, 0, axis=i), np.take(arr, 1, axis=i))
+    v = formula.variables[i]
+    return cofactors_differ(formula, {v: False}, {v: True})
+
+
+def _relevant(formula: Spec, seen: np.ndarray) -> list[int] | None:
     """Input indices f depends on; None when the SAT solver is missing and sampling left doubt."""
     out = []
-    for i, v in enumerate(formula.variables):
+    for i in range(formula.n):
         if not seen[i].any():
-            differs = cofactors_differ(formula, {v: False}, {v: True})
+            differs = _matters(formula, i)
             if differs is None:
                 return None
             if not differs:
@@ -110,9 +127,7 @@ def _relevant(formula: Formula, seen: np.ndarray) -> list[int] | None:
     return out
 
 
-def _join(
-    formula: Formula, sample: np.ndarray, base: np.ndarray, groups: list[list[Literal]], v: int
-) -> Literal | None:
+def _join(formula: Spec, sample: np.ndarray, base: np.ndarray, groups: list[list[Literal]], v: int) -> Literal | None:
     """The group index and polarity under which input ``v`` is interchangeable with a
     group's first literal on every sampled row, or None.  One evaluation for all groups."""
     m = len(sample)
@@ -130,7 +145,7 @@ def _join(
     return int(hits[0]) // 2, bool(hits[0] % 2)
 
 
-def _groups(formula: Formula, sample: np.ndarray, base: np.ndarray, rel: Sequence[int]) -> list[list[Literal]] | None:
+def _groups(formula: Spec, sample: np.ndarray, base: np.ndarray, rel: Sequence[int]) -> list[list[Literal]] | None:
     """Relevant inputs partitioned into groups of (apparently) interchangeable literals."""
     groups: list[list[Literal]] = []
     for v in rel:
@@ -144,7 +159,7 @@ def _groups(formula: Formula, sample: np.ndarray, base: np.ndarray, rel: Sequenc
     return groups
 
 
-def _grid(formula: Formula, groups: list[list[Literal]]) -> np.ndarray | None:
+def _grid(formula: Spec, groups: list[list[Literal]]) -> np.ndarray | None:
     """f at one input per count vector: cell c has the first c[g] literals of group g true."""
     shape = tuple(len(g) + 1 for g in groups)
     cells = int(np.prod(shape, dtype=np.int64))
@@ -222,7 +237,7 @@ def _grid_weights(grid: np.ndarray, time_limit: float) -> tuple[list[int], list[
 class WideFunction:
     """What the sampling found about a formula too wide to tabulate; builds proven networks."""
 
-    formula: Formula
+    formula: Spec
     groups: list[list[Literal]] | None
     grid: np.ndarray | None
     #: sampled rows, f on them, and per relevant input +1/-1 where only rises/falls were seen, else 0
@@ -307,7 +322,7 @@ def _separating_weights(z: np.ndarray, labels: np.ndarray, time_limit: float) ->
 
 
 def _cegis_neuron(
-    formula: Formula, sample: np.ndarray, base: np.ndarray, signs: dict[int, int], time_limit: float, stats: dict
+    formula: Spec, sample: np.ndarray, base: np.ndarray, signs: dict[int, int], time_limit: float, stats: dict
 ) -> ThresholdNetwork | None:
     """One neuron by counterexample-guided search, for a unate formula without usable groups:
     integer weights separating the rows seen so far, then a SAT proof; each counterexample
@@ -329,7 +344,8 @@ def _cegis_neuron(
             tuple(formula.variables), (Layer(weights[None, :], [float(-(t - w[flip].sum()) + 0.5)]),)
         )
         try:
-            check = verify(net, formula, method="sat", max_counterexamples=CEGIS_EXAMPLES)
+            how = "exhaustive" if isinstance(formula, TruthTable) else "sat"
+            check = verify(net, formula, method=how, max_counterexamples=CEGIS_EXAMPLES)
         except LogicError:  # weights too large for the SAT counter encoding
             return None
         stats["cegis_rounds"] = rounds
@@ -342,7 +358,7 @@ def _cegis_neuron(
     return None
 
 
-def analyse_wide(formula: Formula, time_limit: float = 10.0, seed: int = 0) -> WideFunction | None:
+def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> WideFunction | None:
     """Groups of interchangeable literals and the count grid of ``formula``, or None when it
     has more than ``MAX_GROUPS`` groups, a grid over ``GRID_MAX`` cells, or no relevant input."""
     t0 = time.perf_counter()

@@ -202,3 +202,24 @@ def test_verify_uses_sat_above_the_exhaustive_size_and_finds_a_counterexample():
     bad = verify(wrong, formula)
     assert not bad and bad.counterexamples.sum(axis=1).tolist() == [15] * len(bad.counterexamples)
     assert bad.expected.tolist() == [0] * len(bad.expected) and bad.got.tolist() == [1] * len(bad.got)
+
+
+def test_tables_with_more_relevant_variables_than_the_table_test_takes_get_one_neuron():
+    from logicnets import TruthTable
+    from logicnets.construct.separable import SEPARABLE_MAX_VARS
+
+    n = 18
+    assert SEPARABLE_MAX_VARS < n <= TABLE_VARS
+    rows = np.arange(1 << n)
+    popcount = np.bitwise_count(rows.astype(np.uint64)).astype(int)
+    table = TruthTable.from_outputs(popcount >= 9, names("x", n))
+    net = compile(table, method="auto")
+    assert len(net.layers) == 1 and net.stats["method"] == "threshold"
+    assert np.array_equal(TruthTable.from_source(net).outputs, table.outputs)
+    formula, weights = weighted_formula(4, 15, 12)
+    net = compile(formula, method="threshold")
+    assert net.layers[0].weights[0].tolist() == weights.tolist() and verify(net, formula)
+    with pytest.raises(LogicError, match="no single neuron"):
+        high = np.bitwise_count((rows >> 9).astype(np.uint64)).astype(int)
+        both = (high >= 5) & (popcount - high >= 5)  # unate, but an AND of two majorities is no neuron
+        compile(TruthTable.from_outputs(both, names("x", n)), method="threshold")

@@ -202,8 +202,6 @@ def _extreme_cells(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _grid_weights(grid: np.ndarray, time_limit: float) -> tuple[list[int], list[int], int] | None:
     """(signs, weights >= 1, threshold t) with sum_g w_g c'_g >= t exactly on the true cells,
     c'_g the count flipped where the sign is -1; None if no integer weights do it."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     signs = _monotone_signs(grid)
     if signs is None:
         return None
@@ -212,25 +210,13 @@ def _grid_weights(grid: np.ndarray, time_limit: float) -> tuple[list[int], list[
         if s < 0:
             g = np.flip(g, axis=axis)
     ones, zeros = _extreme_cells(g)
-    k = grid.ndim
-    A = np.vstack([np.hstack([ones, -np.ones((len(ones), 1))]), np.hstack([zeros, -np.ones((len(zeros), 1))])])
-    lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
-    ub = np.concatenate([np.full(len(ones), np.inf), np.full(len(zeros), -1.0)])
-    res = milp(
-        np.concatenate([np.ones(k), [0.0]]),
-        constraints=[LinearConstraint(A, lb, ub)],
-        integrality=np.ones(k + 1),
-        bounds=Bounds(np.concatenate([np.ones(k), [-np.inf]]), np.inf),
-        options={"time_limit": time_limit, "disp": False},
-    )
-    if res.x is None:
+    found = _separating_weights(np.vstack([ones, zeros]), np.arange(len(ones) + len(zeros)) < len(ones), time_limit)
+    if found is None:
         return None
-    w = [round(v) for v in res.x[:k]]
-    t = round(res.x[k])
-    counts = np.indices(g.shape)
-    if not np.array_equal(np.tensordot(np.array(w), counts, axes=1) >= t, g):  # pragma: no cover - safety net
+    w, t = found
+    if not np.array_equal(np.tensordot(w, np.indices(g.shape), axes=1) >= t, g):  # pragma: no cover - safety net
         return None
-    return signs, w, t
+    return signs, w.tolist(), t
 
 
 @dataclass

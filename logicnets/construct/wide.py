@@ -15,11 +15,16 @@ formula per count vector (26 evaluations for 25 symmetric inputs) gives all of i
 4. Networks: a grid that is monotone in every count and separable by an integer
    program over its minimal true and maximal false cells is one neuron (equal weights
    within a group lose nothing: averaging a separator over the group's permutations
-   is still a separator); one group is the symmetric construction.
+   is still a separator); one group is the symmetric construction.  With more than
+   ``MAX_GROUPS`` groups (or a grid too large), a formula seen to be unate in every input
+   gets a counterexample-guided search: integer weights separating the rows seen so far,
+   a SAT proof, and each counterexample joins the rows.
+5. Proof: every network is proven equal to the formula by :func:`logicnets.verify`
+   (exhaustive up to its table size, SAT above) and dropped otherwise.
 
-Steps 2-3 are a hypothesis from sampling; what makes it sound is step 5: every network
-is proven equal to the formula by :func:`logicnets.verify` (exhaustive up to its table
-size, SAT above) and dropped otherwise.  The walk over the formula is the memoised fold,
+Steps 2-3 are a hypothesis from sampling; step 5 is what makes the result sound.  The
+same analysis serves truth tables with more relevant variables than the table-based
+threshold test takes (there relevance is read off the table).  The walk over the formula is the memoised fold,
 so a DAG with shared subterms costs its number of distinct nodes, never its tree size.
 """
 
@@ -345,8 +350,8 @@ def _cegis_neuron(
 
 
 def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> WideFunction | None:
-    """Groups of interchangeable literals and the count grid of ``formula``, or None when it
-    has more than ``MAX_GROUPS`` groups, a grid over ``GRID_MAX`` cells, or no relevant input."""
+    """Groups of interchangeable literals and the count grid of ``formula`` (both None when
+    there are more than ``MAX_GROUPS`` groups or ``GRID_MAX`` cells); None without a relevant input."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     sample = _sample(formula.n, rng)

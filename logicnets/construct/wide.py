@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import LogicError
 from ..formula.formula import Formula
-from ..formula.walk import evaluate_node
+from ..formula.walk import evaluate_node, node_variables
 from ..network.network import Layer, ThresholdNetwork
 from ..prove.sat import cofactors_differ
 from ..prove.truthtable import TruthTable
@@ -54,6 +54,11 @@ GRID_MAX = 1 << 14
 MAX_GROUPS = 14
 #: Random inputs used to find relevant variables and interchangeable pairs.
 SAMPLE_ROWS = 512
+
+#: Up to this many inputs the sample also holds the one-hot and one-cold rows.
+SPECIAL_MAX_VARS = 64
+#: Most booleans (rows x inputs) in one batch of sampled rows.
+MAX_BATCH_CELLS = 1 << 24
 
 #: Most rounds (integer program + SAT proof) of the search for a neuron without groups.
 CEGIS_ROUNDS = 40
@@ -86,9 +91,10 @@ def evaluate_rows(formula: Spec, rows: np.ndarray) -> np.ndarray:
 
 
 def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
-    """All-zero, all-one, one-hot and one-cold rows, then random rows of every density
-    (so inputs near any threshold occur, where swapping unequal weights shows)."""
-    eye = np.eye(n, dtype=bool)
+    """All-zero, all-one, one-hot and one-cold rows (up to ``SPECIAL_MAX_VARS`` inputs), then
+    random rows of every density (so inputs near any threshold occur, where swapping
+    unequal weights shows)."""
+    eye = np.eye(n if n <= SPECIAL_MAX_VARS else 0, n, dtype=bool)
     special = np.vstack([np.zeros((1, n), bool), np.ones((1, n), bool), eye, ~eye])
     density = rng.random((SAMPLE_ROWS, 1))
     return np.vstack([special, rng.random((SAMPLE_ROWS, n)) < density])
@@ -99,10 +105,14 @@ def _directions(formula: Spec, sample: np.ndarray, base: np.ndarray) -> np.ndarr
 
     Both seen is a proof that f is not unate in x_i, so not a threshold function."""
     n, m = formula.n, len(sample)
-    blocks = np.tile(sample, (n, 1))
-    for i in range(n):
-        blocks[i * m : (i + 1) * m, i] ^= True
-    flipped = evaluate_rows(formula, blocks).reshape(n, m)
+    step = max(1, MAX_BATCH_CELLS // (m * n))  # inputs flipped per evaluation, to bound memory
+    flipped = np.empty((n, m), dtype=bool)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        blocks = np.tile(sample, (hi - lo, 1))
+        for i in range(lo, hi):
+            blocks[(i - lo) * m : (i - lo + 1) * m, i] ^= True
+        flipped[lo:hi] = evaluate_rows(formula, blocks).reshape(hi - lo, m)
     up = sample.T  # x_i was 1 before the flip: the flip lowered x_i
     rises = (flipped & ~base & ~up) | (~flipped & base & up)
     falls = (~flipped & base & ~up) | (flipped & ~base & up)
@@ -121,7 +131,10 @@ def _matters(formula: Spec, i: int) -> bool | None:
 def _relevant(formula: Spec, seen: np.ndarray) -> list[int] | None:
     """Input indices f depends on; None when the SAT solver is missing and sampling left doubt."""
     out = []
-    for i in range(formula.n):
+    used = node_variables(formula.node) if isinstance(formula, Formula) else set(formula.variables)
+    for i, v in enumerate(formula.variables):
+        if v not in used:
+            continue
         if not seen[i].any():
             differs = _matters(formula, i)
             if differs is None:
@@ -150,10 +163,15 @@ def _join(formula: Spec, sample: np.ndarray, base: np.ndarray, groups: list[list
     return int(hits[0]) // 2, bool(hits[0] % 2)
 
 
-def _groups(formula: Spec, sample: np.ndarray, base: np.ndarray, rel: Sequence[int]) -> list[list[Literal]] | None:
-    """Relevant inputs partitioned into groups of (apparently) interchangeable literals."""
+def _groups(
+    formula: Spec, sample: np.ndarray, base: np.ndarray, rel: Sequence[int], deadline: float
+) -> list[list[Literal]] | None:
+    """Relevant inputs partitioned into groups of (apparently) interchangeable literals;
+    None past ``MAX_GROUPS`` groups or the deadline."""
     groups: list[list[Literal]] = []
     for v in rel:
+        if time.perf_counter() > deadline:
+            return None
         hit = _join(formula, sample, base, groups, v) if groups else None
         if hit is None:
             if len(groups) == MAX_GROUPS:
@@ -353,6 +371,7 @@ def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> Wide
     """Groups of interchangeable literals and the count grid of ``formula`` (both None when
     there are more than ``MAX_GROUPS`` groups or ``GRID_MAX`` cells); None without a relevant input."""
     t0 = time.perf_counter()
+    deadline = t0 + time_limit
     rng = np.random.default_rng(seed)
     sample = _sample(formula.n, rng)
     base = evaluate_rows(formula, sample)
@@ -360,7 +379,7 @@ def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> Wide
     rel = _relevant(formula, seen)
     if not rel:
         return None
-    groups = _groups(formula, sample, base, rel)
+    groups = _groups(formula, sample, base, rel, deadline)
     grid = _grid(formula, groups) if groups is not None else None
     stats = {
         "relevant": len(rel),
@@ -368,4 +387,5 @@ def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> Wide
         "analysis_seconds": round(time.perf_counter() - t0, 6),
     }
     signs = {i: 0 if seen[i, 0] == seen[i, 1] else 1 if seen[i, 0] else -1 for i in rel}
-    return WideFunction(formula, groups if grid is not None else None, grid, (sample, base, signs), time_limit, stats)
+    left = max(1.0, deadline - time.perf_counter())
+    return WideFunction(formula, groups if grid is not None else None, grid, (sample, base, signs), left, stats)

@@ -122,6 +122,7 @@ class _Compilation:
         if not candidates:
             raise LogicError(
                 "no construction applies; the DNF is too large: try method='auto' or minimize=True, or raise max_terms"
+                + self.unproven_hint()
             )
         candidates.sort(key=lambda c: (c[0], c[1]))
         if self.method == "auto":
@@ -131,6 +132,10 @@ class _Compilation:
             if bound is not None:
                 self.stats["dnf_terms_at_most"] = bound
         return candidates[0][2], candidates[0][3]
+
+    def unproven_hint(self) -> str:
+        """Advice when a wide construction was found but its proof ran out of time."""
+        return _unproven_hint(self._wide if self._wide is not _UNSET else None, self.time_limit)
 
     def constant(self) -> bool | None:
         """The function's value when it is constant, else None (also when undecided)."""
@@ -173,11 +178,11 @@ class _Compilation:
         if self.method in ("threshold", "auto"):
             net = _literal_gate(self.spec, self.names) if self.table is None else None
             if net is None and self.table is None:
-                net = _wide_threshold(self.wide(), self.names, self.method == "threshold")
+                net = _wide_threshold(self.wide(), self.names, self.method == "threshold", self.time_limit)
             elif net is None:
                 net = _threshold_candidate(self.table, self.names, self.method == "threshold", self.time_limit)
                 if net is _TOO_WIDE:
-                    net = _wide_threshold(self.wide(), self.names, self.method == "threshold")
+                    net = _wide_threshold(self.wide(), self.names, self.method == "threshold", self.time_limit)
             if net is not None:
                 out.append((net.hidden_size, 0, "threshold", net))
         if self.method in ("symmetric", "auto"):
@@ -222,7 +227,19 @@ class _Compilation:
         return network_from_terms(res.terms, self.names)
 
 
-def _wide_threshold(wide: WideFunction | None, names: Sequence[str], strict: bool) -> ThresholdNetwork | None:
+def _unproven_hint(wide: WideFunction | None, time_limit: float) -> str:
+    proofs = wide.stats.get("proofs", []) if wide is not None else []
+    if any(p["equivalent"] is None for p in proofs):
+        return (
+            f"; a network was found but not proven within time_limit={time_limit:g} s: raise time_limit "
+            "(the SAT proof of a counting circuit can take minutes past ~100 inputs)"
+        )
+    return ""
+
+
+def _wide_threshold(
+    wide: WideFunction | None, names: Sequence[str], strict: bool, time_limit: float
+) -> ThresholdNetwork | None:
     """One neuron for a formula above the table size, proven equal to it; else None (or why, if strict)."""
     net = wide.threshold_network() if wide is not None else None
     if net is None and strict:
@@ -230,7 +247,7 @@ def _wide_threshold(wide: WideFunction | None, names: Sequence[str], strict: boo
             f"no single neuron found for these {len(names)} variables: above {SEPARABLE_MAX_VARS} relevant "
             "variables the test works on counts of interchangeable inputs, and these counts are not linearly "
             f"separable (or there are more than {MAX_GROUPS} groups of such inputs and no weights were found); "
-            "use method='dnf' or 'auto'"
+            "use method='dnf' or 'auto'" + _unproven_hint(wide, time_limit)
         )
     if net is not None:
         return ThresholdNetwork(net.inputs, net.layers, {"method": "threshold"})

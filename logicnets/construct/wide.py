@@ -19,8 +19,9 @@ formula per count vector (26 evaluations for 25 symmetric inputs) gives all of i
    ``MAX_GROUPS`` groups (or a grid too large), a formula seen to be unate in every input
    gets a counterexample-guided search: integer weights separating the rows seen so far,
    a SAT proof, and each counterexample joins the rows.
-5. Proof: every network is proven equal to the formula by :func:`logicnets.verify`
-   (exhaustive up to its table size, SAT above) and dropped otherwise.
+5. Proof: every network is proven equal to the formula, by :func:`logicnets.verify`'s
+   exhaustive check where 2^n rows are cheap, else by its SAT miter within the compile's
+   ``time_limit``; a network that is wrong, or not proven in time, is dropped.
 
 Steps 2-3 are a hypothesis from sampling; step 5 is what makes the result sound.  The
 same analysis serves truth tables with more relevant variables than the table-based
@@ -39,11 +40,11 @@ import numpy as np
 
 from ..errors import LogicError
 from ..formula.formula import Formula
-from ..formula.walk import evaluate_node, node_variables
+from ..formula.walk import evaluate_node, node_size, node_variables
 from ..network.network import Layer, ThresholdNetwork
-from ..prove.sat import cofactors_differ
+from ..prove.sat import cofactors_differ, prove_within
 from ..prove.truthtable import TruthTable
-from ..prove.verify import verify
+from ..prove.verify import EXHAUSTIVE_VARS, verify
 from .symmetric import SymmetricProfile, symmetric_network
 
 __all__ = ["GRID_MAX", "MAX_GROUPS", "SAMPLE_ROWS", "WideFunction", "analyse_wide", "evaluate_rows"]
@@ -59,6 +60,11 @@ SAMPLE_ROWS = 512
 SPECIAL_MAX_VARS = 64
 #: Most booleans (rows x inputs) in one batch of sampled rows.
 MAX_BATCH_CELLS = 1 << 24
+
+#: Most (rows x formula gates) for which a proof enumerates every input instead of using SAT.
+EXHAUSTIVE_WORK = 1 << 35
+#: Least time a proof gets, even when the analysis used up the compile's time limit.
+MIN_PROOF_SECONDS = 2.0
 
 #: Most rounds (integer program + SAT proof) of the search for a neuron without groups.
 CEGIS_ROUNDS = 40
@@ -251,7 +257,8 @@ class WideFunction:
     grid: np.ndarray | None
     #: sampled rows, f on them, and per relevant input +1/-1 where only rises/falls were seen, else 0
     sample: tuple[np.ndarray, np.ndarray, dict[int, int]]
-    time_limit: float = 10.0
+    #: time.perf_counter() value after which proofs and searches give up (undecided = dropped)
+    deadline: float = float("inf")
     stats: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, ThresholdNetwork | None] = field(default_factory=dict)
 
@@ -284,8 +291,9 @@ class WideFunction:
 
     def _neuron(self) -> ThresholdNetwork | None:
         if self.groups is None or self.grid is None:
-            return _cegis_neuron(self.formula, *self.sample, self.time_limit, self.stats)
-        found = _grid_weights(self.grid, self.time_limit)
+            left = max(MIN_PROOF_SECONDS, self.deadline - time.perf_counter())
+            return _cegis_neuron(self.formula, *self.sample, left, self.stats)
+        found = _grid_weights(self.grid, max(1.0, self.deadline - time.perf_counter()))
         if found is None:
             return None
         signs, w, t = found
@@ -303,11 +311,25 @@ class WideFunction:
         if net is None or net.stats.get("proven"):
             return net
         t0 = time.perf_counter()
-        check = verify(net, self.formula)
+        equal, _, method = prove_network(net, self.formula, max(MIN_PROOF_SECONDS, self.deadline - t0))
         self.stats.setdefault("proofs", []).append(
-            {"method": check.method, "equivalent": check.equivalent, "seconds": round(time.perf_counter() - t0, 6)}
+            {"method": method, "equivalent": equal, "seconds": round(time.perf_counter() - t0, 6)}
         )
-        return net if check.equivalent else None
+        return net if equal else None
+
+
+def prove_network(
+    net: ThresholdNetwork, formula: Spec, time_limit: float, max_counterexamples: int = 8
+) -> tuple[bool | None, np.ndarray, str]:
+    """(equal, counterexample rows, method): ``verify``'s exhaustive check where it is cheap
+    (a table, or 2^n rows x formula gates within ``EXHAUSTIVE_WORK``), else its SAT miter
+    with a time budget; ``equal`` is None when the solver did not finish in time."""
+    n = formula.n
+    if isinstance(formula, TruthTable) or (n <= EXHAUSTIVE_VARS and node_size(formula.node) << n <= EXHAUSTIVE_WORK):
+        check = verify(net, formula, method="exhaustive", max_counterexamples=max_counterexamples)
+        return check.equivalent, check.counterexamples.astype(bool), check.method
+    equal, rows, method = prove_within(formula, net, formula.variables, time_limit, max_counterexamples)
+    return equal, np.array(rows, dtype=bool).reshape(-1, n), method
 
 
 def _separating_weights(z: np.ndarray, labels: np.ndarray, time_limit: float) -> tuple[np.ndarray, int] | None:
@@ -353,17 +375,16 @@ def _cegis_neuron(
             tuple(formula.variables), (Layer(weights[None, :], [float(-(t - w[flip].sum()) + 0.5)]),)
         )
         try:
-            how = "exhaustive" if isinstance(formula, TruthTable) else "sat"
-            check = verify(net, formula, method=how, max_counterexamples=CEGIS_EXAMPLES)
+            equal, bad, method = prove_network(net, formula, max(0.5, deadline - time.perf_counter()), CEGIS_EXAMPLES)
         except LogicError:  # weights too large for the SAT counter encoding
             return None
         stats["cegis_rounds"] = rounds
-        if check.equivalent:
-            return ThresholdNetwork(net.inputs, net.layers, {"proven": check.method})
-        if time.perf_counter() > deadline:
+        if equal:
+            return ThresholdNetwork(net.inputs, net.layers, {"proven": method})
+        if equal is None or time.perf_counter() > deadline:
             return None
-        rows = np.vstack([rows, check.counterexamples.astype(bool)])
-        labels = np.concatenate([labels, check.expected.astype(bool)])
+        rows = np.vstack([rows, bad])
+        labels = np.concatenate([labels, evaluate_rows(formula, bad)])
     return None
 
 
@@ -387,5 +408,4 @@ def analyse_wide(formula: Spec, time_limit: float = 10.0, seed: int = 0) -> Wide
         "analysis_seconds": round(time.perf_counter() - t0, 6),
     }
     signs = {i: 0 if seen[i, 0] == seen[i, 1] else 1 if seen[i, 0] else -1 for i in rel}
-    left = max(1.0, deadline - time.perf_counter())
-    return WideFunction(formula, groups if grid is not None else None, grid, (sample, base, signs), left, stats)
+    return WideFunction(formula, groups if grid is not None else None, grid, (sample, base, signs), deadline, stats)

@@ -10,6 +10,7 @@ Without python-sat installed, :func:`prove` falls back to sympy's ``satisfiable`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,8 +23,10 @@ from ..formula.walk import fold
 from ..network.network import ThresholdNetwork
 from ..network.neurons import integer_form
 
-__all__ = ["CircuitCNF", "cofactors_differ", "have_solver", "prove", "solve_formula", "solver_name"]
+__all__ = ["CircuitCNF", "cofactors_differ", "have_solver", "prove", "prove_within", "solve_formula", "solver_name"]
 
+#: Conflicts per slice of a time-limited solve (a fraction of a second each).
+CONFLICT_SLICE = 20_000
 #: Largest (literals x threshold) of one threshold neuron the counter encoding accepts.
 MAX_COUNTER_CELLS = 2_000_000
 
@@ -209,6 +212,54 @@ def _solve(cnf: CircuitCNF, out: Any, n: int, limit: int) -> list[list[int]] | N
                 break
             s.add_clause([-(i + 1) if row[i] else i + 1 for i in range(n)])
     return rows
+
+
+def _models_within(s: Any, n: int, limit: int, deadline: float) -> list[list[int]] | None:
+    """Up to ``limit`` models of a loaded solver, solving in slices of conflicts; None when the
+    deadline passes before the first answer (later models are best effort)."""
+    rows: list[list[int]] = []
+    while len(rows) < limit:
+        s.conf_budget(CONFLICT_SLICE)
+        found = s.solve_limited()
+        if found is None:
+            if time.perf_counter() > deadline:
+                return rows or None
+            continue
+        if not found:
+            break
+        vals = {abs(lit): lit > 0 for lit in s.get_model()}
+        rows.append([int(vals.get(i, False)) for i in range(1, n + 1)])
+        if n == 0:
+            break
+        s.add_clause([-(i + 1) if rows[-1][i] else i + 1 for i in range(n)])
+    return rows
+
+
+def prove_within(
+    a: Any, b: Any, variables: Sequence[str], time_limit: float, max_counterexamples: int = 8
+) -> tuple[bool | None, list[list[int]], str]:
+    """:func:`prove` with a wall-clock budget: (None, [], engine) when undecided in time or
+    without python-sat.
+
+    Why: a miter of two different counting circuits can take minutes past ~100 inputs, and
+    the compiler would rather drop a candidate network than hang.  The solver runs in slices
+    of ``CONFLICT_SLICE`` conflicts (CaDiCaL ignores ``interrupt``) and keeps what it learned.
+    """
+    n = len(variables)
+    cnf = CircuitCNF(n)
+    miter = cnf.xor2(cnf.encode(a, variables), cnf.encode(b, variables))
+    Solver, name = _solver_class()
+    engine = f"SAT ({name}, Tseitin encoding)"
+    if miter is False:
+        return True, [], engine
+    if Solver is None:
+        return None, [], "no SAT solver (python-sat is missing)"
+    clauses = list(cnf.clauses) + ([[miter]] if miter is not True else [])
+    with Solver(name=name, bootstrap_with=clauses) as s:
+        rows = _models_within(s, n, max(1, max_counterexamples), time.perf_counter() + time_limit)
+    if rows is None:
+        return None, [], engine
+    return not rows, rows, engine
 
 
 def solve_formula(formula: Formula, want: bool = True) -> bool | None:

@@ -27,12 +27,12 @@ def at_least(literals: list[Node], k: int) -> Node:
     return c[k]
 
 
-def sorting_network(xs: list) -> list:
-    """Batcher's odd-even merge sort with sympy And/Or: out[j] is "at least j+1 inputs are true"."""
+def sorting_network(xs: list, lor=sympy.Or, land=sympy.And, false=sympy.false) -> list:
+    """Batcher's odd-even merge sort (sympy And/Or by default): out[j] is "at least j+1 inputs are true"."""
     m = 1
     while m < len(xs):
         m *= 2
-    w = list(xs) + [sympy.false] * (m - len(xs))
+    w = list(xs) + [false] * (m - len(xs))
     p = 1
     while p < m:
         k = p
@@ -41,7 +41,7 @@ def sorting_network(xs: list) -> list:
                 for i in range(min(k, m - j - k)):
                     if (i + j) // (p * 2) == (i + j + k) // (p * 2):
                         a, b = w[i + j], w[i + j + k]
-                        w[i + j], w[i + j + k] = sympy.Or(a, b), sympy.And(a, b)
+                        w[i + j], w[i + j + k] = lor(a, b), land(a, b)
             k //= 2
         p *= 2
     return w[: len(xs)]
@@ -223,3 +223,18 @@ def test_tables_with_more_relevant_variables_than_the_table_test_takes_get_one_n
         high = np.bitwise_count((rows >> 9).astype(np.uint64)).astype(int)
         both = (high >= 5) & (popcount - high >= 5)  # unate, but an AND of two majorities is no neuron
         compile(TruthTable.from_outputs(both, names("x", n)), method="threshold")
+
+
+def test_sat_proof_with_a_time_budget_answers_or_says_undecided():
+    from logicnets.network.network import Layer, ThresholdNetwork
+    from logicnets.prove.sat import prove_within
+
+    xs = names("x", 48)
+    formula = Formula(sorting_network([var(v) for v in xs], or_, and_, FALSE)[23], tuple(xs))
+    neuron = ThresholdNetwork(tuple(xs), (Layer(np.ones((1, 48)), [-23.5]),))
+    # one slice of conflicts is not enough for this miter: with no time left the answer is "undecided"
+    equal, rows, method = prove_within(formula, neuron, xs, time_limit=0.0)
+    assert equal is None and rows == [] and "SAT" in method
+    wrong = ThresholdNetwork(tuple(xs), (Layer(np.ones((1, 48)), [-22.5]),))  # at least 23
+    equal, rows, _ = prove_within(formula, wrong, xs, time_limit=0.0, max_counterexamples=3)
+    assert equal is False and [sum(r) for r in rows] == [23, 23, 23]

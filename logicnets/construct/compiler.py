@@ -188,7 +188,8 @@ class _Compilation:
         if self.method in ("symmetric", "auto"):
             # a proven single neuron beats any symmetric network: skip that proof when auto has one
             wide = self.wide if not out else lambda: None
-            net = _symmetric_candidate(self.spec, self.table, self.names, wide, strict=self.method == "symmetric")
+            strict = self.method == "symmetric"
+            net = _symmetric_candidate(self.spec, self.table, self.names, wide, strict, self.time_limit)
             if net is not None:
                 out.append((net.hidden_size, 2, "symmetric", net))
         if self.method in ("dnf", "auto"):
@@ -228,6 +229,7 @@ class _Compilation:
 
 
 def _unproven_hint(wide: WideFunction | None, time_limit: float) -> str:
+    """'; a network was found but not proven ...' when a wide proof ran out of time, else ''."""
     proofs = wide.stats.get("proofs", []) if wide is not None else []
     if any(p["equivalent"] is None for p in proofs):
         return (
@@ -243,11 +245,14 @@ def _wide_threshold(
     """One neuron for a formula above the table size, proven equal to it; else None (or why, if strict)."""
     net = wide.threshold_network() if wide is not None else None
     if net is None and strict:
+        hint = _unproven_hint(wide, time_limit)
+        if hint:
+            raise LogicError(f"no single neuron proven for these {len(names)} variables{hint}")
         raise LogicError(
             f"no single neuron found for these {len(names)} variables: above {SEPARABLE_MAX_VARS} relevant "
             "variables the test works on counts of interchangeable inputs, and these counts are not linearly "
             f"separable (or there are more than {MAX_GROUPS} groups of such inputs and no weights were found); "
-            "use method='dnf' or 'auto'" + _unproven_hint(wide, time_limit)
+            "use method='dnf' or 'auto'"
         )
     if net is not None:
         return ThresholdNetwork(net.inputs, net.layers, {"method": "threshold"})
@@ -298,9 +303,15 @@ def _literal_gate(spec: Any, names: Sequence[str]) -> ThresholdNetwork | None:
 
 
 def _symmetric_candidate(
-    spec: Any, table: TruthTable | None, names: Sequence[str], wide: Callable[[], WideFunction | None], strict: bool
+    spec: Any,
+    table: TruthTable | None,
+    names: Sequence[str],
+    wide: Callable[[], WideFunction | None],
+    strict: bool,
+    time_limit: float = 10.0,
 ) -> ThresholdNetwork | None:
     profile = None
+    found = None
     if isinstance(spec, Formula):
         profile = parity_profile(spec.node, names)
     if profile is None and table is not None:
@@ -312,6 +323,9 @@ def _symmetric_candidate(
             return net
     if profile is None:
         if strict:
+            hint = _unproven_hint(found, time_limit)
+            if hint:
+                raise LogicError(f"no symmetric network proven for these {len(names)} variables{hint}")
             if table is None:
                 raise LogicError(
                     f"no symmetry found in these {len(names)} variables (more than {TABLE_VARS}, so without a "

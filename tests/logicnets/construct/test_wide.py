@@ -238,3 +238,13 @@ def test_sat_proof_with_a_time_budget_answers_or_says_undecided():
     wrong = ThresholdNetwork(tuple(xs), (Layer(np.ones((1, 48)), [-22.5]),))  # at least 23
     equal, rows, _ = prove_within(formula, wrong, xs, time_limit=0.0, max_counterexamples=3)
     assert equal is False and [sum(r) for r in rows] == [23, 23, 23]
+
+
+def test_a_proof_that_runs_out_of_time_drops_the_network_with_advice(monkeypatch):
+    monkeypatch.setattr(wide, "prove_within", lambda *args, **kwargs: (None, [], "SAT (stub: out of time)"))
+    xs = names("x", 30)
+    formula = Formula(at_least([var(v) for v in xs], 15), tuple(xs))
+    with pytest.raises(LogicError, match=r"no single neuron proven .* not proven within time_limit=3 s"):
+        compile(formula, method="threshold", time_limit=3)
+    with pytest.raises(LogicError, match=r"no construction applies.*raise time_limit"):
+        compile(formula, method="auto", time_limit=3)

@@ -14,12 +14,16 @@ Choices documented here:
 * method="auto" tries one neuron (linearly separable), the symmetric
   construction and the DNF, and keeps the fewest hidden neurons.  The DNF is
   built only by the methods that use it.
+* Above TABLE_VARS variables (and for tables with more relevant variables than
+  the table's threshold test takes) threshold and symmetric functions are found
+  from symmetry groups and counts (:mod:`.wide`); each such network is proven
+  equal to the formula before it is kept.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,8 +36,9 @@ from ..network.network import Layer, ThresholdNetwork
 from ..prove.sat import solve_formula
 from ..prove.truthtable import TruthTable, as_spec
 from .dnfnet import constant_network, minterm_terms, network_from_terms
-from .separable import threshold_function, unateness
+from .separable import SEPARABLE_MAX_VARS, threshold_function, unateness
 from .symmetric import parity_profile, symmetric_network, symmetric_profile
+from .wide import MAX_GROUPS, WideFunction, analyse_wide
 
 __all__ = ["METHODS", "TABLE_VARS", "compile"]
 
@@ -43,6 +48,7 @@ METHODS = ("dnf", "auto", "threshold", "symmetric")
 TABLE_VARS = 22
 
 _UNSET = object()
+_TOO_WIDE = object()
 
 
 def compile(
@@ -104,6 +110,7 @@ class _Compilation:
             self.table = TruthTable.from_source(spec)
         self.stats: dict[str, Any] = {"inputs": n}
         self._terms: Any = _UNSET
+        self._wide: Any = _UNSET
 
     def run(self) -> tuple[str, ThresholdNetwork]:
         value = self.constant()
@@ -115,6 +122,7 @@ class _Compilation:
         if not candidates:
             raise LogicError(
                 "no construction applies; the DNF is too large: try method='auto' or minimize=True, or raise max_terms"
+                + self.unproven_hint()
             )
         candidates.sort(key=lambda c: (c[0], c[1]))
         if self.method == "auto":
@@ -124,6 +132,10 @@ class _Compilation:
             if bound is not None:
                 self.stats["dnf_terms_at_most"] = bound
         return candidates[0][2], candidates[0][3]
+
+    def unproven_hint(self) -> str:
+        """Advice when a wide construction was found but its proof ran out of time."""
+        return _unproven_hint(self._wide if self._wide is not _UNSET else None, self.time_limit)
 
     def constant(self) -> bool | None:
         """The function's value when it is constant, else None (also when undecided)."""
@@ -149,17 +161,35 @@ class _Compilation:
                 self.stats["dnf_terms"] = len(self._terms)
         return self._terms
 
+    def wide(self) -> WideFunction | None:
+        """Symmetry groups and count grid (on first use): for a formula too wide to tabulate,
+        or a table with more relevant variables than the table's threshold test takes."""
+        if self._wide is _UNSET:
+            self._wide = None
+            if isinstance(self.spec, (Formula, TruthTable)):
+                self._wide = analyse_wide(self.spec, time_limit=self.time_limit)
+            if self._wide is not None:
+                self.stats["wide"] = self._wide.stats
+        return self._wide
+
     def candidates(self) -> list[tuple[int, int, str, ThresholdNetwork]]:
         """(hidden neurons, tie rank, method, network) of every construction that applies."""
         out = []
         if self.method in ("threshold", "auto"):
             net = _literal_gate(self.spec, self.names) if self.table is None else None
-            if net is None:
+            if net is None and self.table is None:
+                net = _wide_threshold(self.wide(), self.names, self.method == "threshold", self.time_limit)
+            elif net is None:
                 net = _threshold_candidate(self.table, self.names, self.method == "threshold", self.time_limit)
+                if net is _TOO_WIDE:
+                    net = _wide_threshold(self.wide(), self.names, self.method == "threshold", self.time_limit)
             if net is not None:
                 out.append((net.hidden_size, 0, "threshold", net))
         if self.method in ("symmetric", "auto"):
-            net = _symmetric_candidate(self.spec, self.table, self.names, strict=self.method == "symmetric")
+            # a proven single neuron beats any symmetric network: skip that proof when auto has one
+            wide = self.wide if not out else lambda: None
+            strict = self.method == "symmetric"
+            net = _symmetric_candidate(self.spec, self.table, self.names, wide, strict, self.time_limit)
             if net is not None:
                 out.append((net.hidden_size, 2, "symmetric", net))
         if self.method in ("dnf", "auto"):
@@ -198,21 +228,43 @@ class _Compilation:
         return network_from_terms(res.terms, self.names)
 
 
-def _threshold_candidate(
-    table: TruthTable | None, names: Sequence[str], strict: bool, time_limit: float
+def _unproven_hint(wide: WideFunction | None, time_limit: float) -> str:
+    """'; a network was found but not proven ...' when a wide proof ran out of time, else ''."""
+    proofs = wide.stats.get("proofs", []) if wide is not None else []
+    if any(p["equivalent"] is None for p in proofs):
+        return (
+            f"; a network was found but not proven within time_limit={time_limit:g} s: raise time_limit "
+            "(the SAT proof of a counting circuit can take minutes past ~100 inputs)"
+        )
+    return ""
+
+
+def _wide_threshold(
+    wide: WideFunction | None, names: Sequence[str], strict: bool, time_limit: float
 ) -> ThresholdNetwork | None:
-    if table is None:
-        if strict:
-            raise LogicError(
-                f"threshold detection needs a truth table; {len(names)} variables is more than {TABLE_VARS}"
-            )
-        return None
+    """One neuron for a formula above the table size, proven equal to it; else None (or why, if strict)."""
+    net = wide.threshold_network() if wide is not None else None
+    if net is None and strict:
+        hint = _unproven_hint(wide, time_limit)
+        if hint:
+            raise LogicError(f"no single neuron proven for these {len(names)} variables{hint}")
+        raise LogicError(
+            f"no single neuron found for these {len(names)} variables: above {SEPARABLE_MAX_VARS} relevant "
+            "variables the test works on counts of interchangeable inputs, and these counts are not linearly "
+            f"separable (or there are more than {MAX_GROUPS} groups of such inputs and no weights were found); "
+            "use method='dnf' or 'auto'"
+        )
+    if net is not None:
+        return ThresholdNetwork(net.inputs, net.layers, {"method": "threshold"})
+    return None
+
+
+def _threshold_candidate(table: TruthTable, names: Sequence[str], strict: bool, time_limit: float) -> Any:
+    """One neuron from the table; None if there is none; _TOO_WIDE past SEPARABLE_MAX_VARS relevant variables."""
     try:
         tf = threshold_function(table, time_limit=time_limit)
-    except LogicError:
-        if strict:
-            raise
-        return None
+    except LogicError:  # more relevant variables than the table's integer program takes
+        return _TOO_WIDE
     if tf is None:
         if strict:
             bad = [v for v, s in zip(names, unateness(table), strict=True) if s is None]
@@ -251,19 +303,34 @@ def _literal_gate(spec: Any, names: Sequence[str]) -> ThresholdNetwork | None:
 
 
 def _symmetric_candidate(
-    spec: Any, table: TruthTable | None, names: Sequence[str], strict: bool
+    spec: Any,
+    table: TruthTable | None,
+    names: Sequence[str],
+    wide: Callable[[], WideFunction | None],
+    strict: bool,
+    time_limit: float = 10.0,
 ) -> ThresholdNetwork | None:
     profile = None
+    found = None
     if isinstance(spec, Formula):
         profile = parity_profile(spec.node, names)
     if profile is None and table is not None:
         profile = symmetric_profile(table)
+    if profile is None and table is None:
+        found = wide()
+        net = found.symmetric_network() if found is not None else None
+        if net is not None:
+            return net
     if profile is None:
         if strict:
+            hint = _unproven_hint(found, time_limit)
+            if hint:
+                raise LogicError(f"no symmetric network proven for these {len(names)} variables{hint}")
             if table is None:
                 raise LogicError(
-                    f"symmetry detection needs a truth table ({len(names)} variables is more "
-                    f"than {TABLE_VARS}) unless the formula is an Xor of distinct variables"
+                    f"no symmetry found in these {len(names)} variables (more than {TABLE_VARS}, so without a "
+                    "truth table): swapping some two inputs, or an input and a negated one, changes the value; "
+                    "use method='dnf' or 'auto'"
                 )
             raise LogicError(
                 "this function is not symmetric (its value depends on which inputs are 1, "

@@ -10,7 +10,8 @@ Without python-sat installed, :func:`prove` falls back to sympy's ``satisfiable`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,10 @@ from ..formula.walk import fold
 from ..network.network import ThresholdNetwork
 from ..network.neurons import integer_form
 
-__all__ = ["CircuitCNF", "have_solver", "prove", "solve_formula", "solver_name"]
+__all__ = ["CircuitCNF", "cofactors_differ", "have_solver", "prove", "prove_within", "solve_formula", "solver_name"]
 
+#: Conflicts per slice of a time-limited solve (a fraction of a second each).
+CONFLICT_SLICE = 20_000
 #: Largest (literals x threshold) of one threshold neuron the counter encoding accepts.
 MAX_COUNTER_CELLS = 2_000_000
 
@@ -211,6 +214,54 @@ def _solve(cnf: CircuitCNF, out: Any, n: int, limit: int) -> list[list[int]] | N
     return rows
 
 
+def _models_within(s: Any, n: int, limit: int, deadline: float) -> list[list[int]] | None:
+    """Up to ``limit`` models of a loaded solver, solving in slices of conflicts; None when the
+    deadline passes before the first answer (later models are best effort)."""
+    rows: list[list[int]] = []
+    while len(rows) < limit:
+        s.conf_budget(CONFLICT_SLICE)
+        found = s.solve_limited()
+        if found is None:
+            if time.perf_counter() > deadline:
+                return rows or None
+            continue
+        if not found:
+            break
+        vals = {abs(lit): lit > 0 for lit in s.get_model()}
+        rows.append([int(vals.get(i, False)) for i in range(1, n + 1)])
+        if n == 0:
+            break
+        s.add_clause([-(i + 1) if rows[-1][i] else i + 1 for i in range(n)])
+    return rows
+
+
+def prove_within(
+    a: Any, b: Any, variables: Sequence[str], time_limit: float, max_counterexamples: int = 8
+) -> tuple[bool | None, list[list[int]], str]:
+    """:func:`prove` with a wall-clock budget: (None, [], engine) when undecided in time or
+    without python-sat.
+
+    Why: a miter of two different counting circuits can take minutes past ~100 inputs, and
+    the compiler would rather drop a candidate network than hang.  The solver runs in slices
+    of ``CONFLICT_SLICE`` conflicts (CaDiCaL ignores ``interrupt``) and keeps what it learned.
+    """
+    n = len(variables)
+    cnf = CircuitCNF(n)
+    miter = cnf.xor2(cnf.encode(a, variables), cnf.encode(b, variables))
+    Solver, name = _solver_class()
+    engine = f"SAT ({name}, Tseitin encoding)"
+    if miter is False:
+        return True, [], engine
+    if Solver is None:
+        return None, [], "no SAT solver (python-sat is missing)"
+    clauses = list(cnf.clauses) + ([[miter]] if miter is not True else [])
+    with Solver(name=name, bootstrap_with=clauses) as s:
+        rows = _models_within(s, n, max(1, max_counterexamples), time.perf_counter() + time_limit)
+    if rows is None:
+        return None, [], engine
+    return not rows, rows, engine
+
+
 def solve_formula(formula: Formula, want: bool = True) -> bool | None:
     """Is ``formula == want`` satisfiable?  None when python-sat is missing."""
     cnf = CircuitCNF(formula.n)
@@ -278,3 +329,18 @@ def _prove_sympy(a: Any, b: Any, variables: Sequence[str], limit: int) -> tuple[
             break
         expr = sympy.And(expr, sympy.Or(*[sympy.Not(syms[i]) if row[i] else syms[i] for i in range(n)]))
     return (not rows), rows, engine
+
+
+def cofactors_differ(formula: Formula, first: Mapping[str, bool], second: Mapping[str, bool]) -> bool | None:
+    """Is there an input where ``formula`` with the ``first`` variables fixed differs from it with
+    the ``second`` fixed (every other variable shared)?  None when python-sat is missing.
+
+    Why: two cofactors that never differ prove a property for all 2^n inputs at once, e.g.
+    f(x=0) == f(x=1) (x is irrelevant) or f(x=1, y=0) == f(x=0, y=1) (x and y are interchangeable).
+    """
+    cnf = CircuitCNF(formula.n)
+    base: dict[str, Any] = {v: i + 1 for i, v in enumerate(formula.variables)}
+    a = cnf.formula(formula.node, {**base, **first})
+    b = cnf.formula(formula.node, {**base, **second})
+    rows = _solve(cnf, cnf.xor2(a, b), formula.n, 1)
+    return None if rows is None else bool(rows)

@@ -39,7 +39,7 @@ __all__ = ["ENGINES", "ROW_ENGINE_INPUTS", "compile_function", "network_from_neu
 
 ENGINES = ("auto", "cubes", "rows")
 #: Up to this many inputs ``engine="auto"`` also runs the row-bitset engine (2^n rows per set).
-ROW_ENGINE_INPUTS = 14
+ROW_ENGINE_INPUTS = 10
 
 #: Time the integer program over the prime pool may take, at most (per compile).
 POOL_SECONDS = 5.0

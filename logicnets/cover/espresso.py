@@ -26,6 +26,8 @@ from .unate import complement, tautology
 __all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce", "supercube_of_complement"]
 
 _ONE = np.uint64(1)
+#: Covers up to this many cubes run from both starts (split and as given): cheap, sometimes better.
+BOTH_STARTS_CUBES = 100
 Progress = Callable[[str, int], None]
 
 
@@ -374,12 +376,14 @@ def espresso(
     progress: Progress | None = None,
     max_passes: int = 20,
     pool_time: float = 0.0,
+    both_starts: bool = False,
 ) -> tuple[np.ndarray, str]:
     """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``,
     and how it was found.
 
     Like ESPRESSO it starts from the cubes split one output each (so that expand chooses the
-    outputs), and falls back to the cubes as given when that ends larger.  With ``pool_time``
+    outputs), and falls back to the cubes as given when that ends larger (``both_starts``: runs
+    both and keeps the better).  With ``pool_time``
     an integer program then looks for a smaller cover among every prime the loop expanded
     (:mod:`.pool`), for at most that many seconds.
     """
@@ -391,6 +395,8 @@ def espresso(
         got = _loop(sp, sp.drop_contained(start), D, R, note, max_passes, seen)
         if best is None or cost(sp, got) < cost(sp, best):
             best = got
+        if len(best) <= len(F) and not (both_starts or len(F) <= BOTH_STARTS_CUBES):
+            break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
     method = "espresso loop on cube covers"
     if pool_time > 0 and len(best) > 1:
         from .pool import pool_cover

@@ -53,6 +53,7 @@ plugins = importlib.import_module(f"{ROOT}.plugins")
 precision = importlib.import_module(f"{ROOT}.plugins.precision")
 strategies = importlib.import_module(f"{ROOT}.strategies")
 tuner = importlib.import_module(f"{ROOT}.tuner")
+hooks = importlib.import_module(f"{ROOT}.core.hooks")  # ModelHooks, DataHooks, CheckpointHooks
 exceptions = importlib.import_module(f"{ROOT}.utilities.exceptions")
 
 Callback = pl.Callback

@@ -173,6 +173,7 @@ class MNISTDataModule(LightningDataModule):
         self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
         self.verify_checksums, self.steps_per_execution = verify_checksums, steps_per_execution
         self.train_set = self.val_set = self.test_set = None
+        self._grouping = None  # this fit's grouping.Decision, once made
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -234,9 +235,14 @@ class MNISTDataModule(LightningDataModule):
             train_set, batch_size=self.batch_size * group, sampler=sampler, collate_fn=_SplitInto(self.batch_size)
         )
 
+    def take_grouping(self, decision) -> None:
+        """Called by ``lightning_mnist.models.grouping.GroupedSteps.decide`` once per fit."""
+        self._grouping = decision
+
     def _granted_group(self) -> int:
-        """Minibatches per training step: >1 only if the module took up ``steps_per_execution``."""
-        return getattr(getattr(self.trainer, "lightning_module", None), "grouped_steps", 1)
+        """Minibatches per training step: >1 only if this fit's decision took ``steps_per_execution``."""
+        decision = self._grouping
+        return decision.size if decision is not None and decision.is_for(self.trainer) else 1
 
     def val_dataloader(self) -> DataLoader:
         return self._shard_loader(self.val_set, self.eval_batch_size)

@@ -71,7 +71,8 @@ SAME_EITHER_WAY = frozenset(
     # evaluation runs whole, one batch per step, either way
     | {f"on_{stage}_{when}" for stage in EVAL_STAGES for when in ("start", "end")}
     | {f"on_{stage}_{unit}_{when}" for stage in EVAL_STAGES for unit in ("epoch", "batch") for when in ("start", "end")}
-    | {f"on_{stage}_model_{what}" for stage in EVAL_STAGES for what in ("eval", "train", "zero_grad")}
+    | {"on_validation_model_eval", "on_validation_model_train", "on_validation_model_zero_grad"}
+    | {"on_test_model_eval", "on_test_model_train", "on_predict_model_eval"}
 )
 # LightningModule methods outside the training step: evaluation, export, set-up.
 SAME_EITHER_WAY_MODULE = SAME_EITHER_WAY | {

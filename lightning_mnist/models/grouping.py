@@ -25,6 +25,7 @@ import torch
 
 from lightning_mnist.backend import ROOT, Callback, LightningDataModule, LightningModule, callbacks, hooks, precision
 from lightning_mnist.backend import strategies as lightning_strategies
+from lightning_mnist.data.datamodule import MNISTDataModule
 
 __all__ = [
     "SAME_EITHER_WAY",
@@ -225,6 +226,8 @@ def blocker(trainer) -> str | None:
         for hook in overridden_hooks(datamodule, datamodule_hooks()):
             if hook not in SAME_EITHER_WAY:
                 return f"{type(datamodule).__name__} overrides {hook}"
+    if isinstance(datamodule, MNISTDataModule) and datamodule.transform is not None:
+        return "the DataModule's transform may draw random numbers per minibatch"
     if not module._automatic_optimization:  # the module's own setting, before grouping
         return "the module uses manual optimization itself"
     reason = _trainer_blocker(trainer)

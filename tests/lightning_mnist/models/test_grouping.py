@@ -50,7 +50,12 @@ def fit(data_dir, module_cls=MLPClassifier, dm_cls=MNISTDataModule, callbacks_=(
     pl.seed_everything(3, verbose=False)
     model = module_cls([Layer(8)], optimizer="sgd", lr=0.1)
     dm = dm_cls(
-        data_dir=str(data_dir), verify_checksums=False, batch_size=2, eval_batch_size=4, steps_per_execution=group
+        data_dir=str(data_dir),
+        verify_checksums=False,
+        val_split="test",
+        batch_size=2,
+        eval_batch_size=4,
+        steps_per_execution=group,
     )
     trainer = Trainer(
         accelerator="cpu",

@@ -93,7 +93,9 @@ class Recorder(Callback):
 
 def datamodule(data_dir, **kwargs) -> MNISTDataModule:
     kwargs.setdefault("batch_size", 16)
-    return MNISTDataModule(data_dir=str(data_dir), verify_checksums=False, eval_batch_size=40, **kwargs)
+    return MNISTDataModule(
+        val_split="test", data_dir=str(data_dir), verify_checksums=False, eval_batch_size=40, **kwargs
+    )
 
 
 def fit(model, data_dir, root, callbacks_=(), dm_kwargs=None, **trainer_kwargs):

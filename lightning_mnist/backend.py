@@ -54,6 +54,7 @@ precision = importlib.import_module(f"{ROOT}.plugins.precision")
 strategies = importlib.import_module(f"{ROOT}.strategies")
 tuner = importlib.import_module(f"{ROOT}.tuner")
 hooks = importlib.import_module(f"{ROOT}.core.hooks")  # ModelHooks, DataHooks, CheckpointHooks
+is_overridden = importlib.import_module(f"{ROOT}.utilities.model_helpers").is_overridden
 exceptions = importlib.import_module(f"{ROOT}.utilities.exceptions")
 
 Callback = pl.Callback

@@ -12,10 +12,11 @@ from types import MethodType
 
 import torch
 
-from lightning_mnist.backend import ROOT, LightningModule, callbacks, loggers, plugins
+from lightning_mnist.backend import ROOT, LightningModule, callbacks, is_overridden, loggers, plugins
 from lightning_mnist.backend import cli as lightning_cli
 from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check_class, check_state, read_checkpoint
 from lightning_mnist.data.datamodule import MNISTDataModule
+from lightning_mnist.errors import ConfigError
 from logicnets.files import OutputPathError, atomic_write
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
@@ -84,8 +85,9 @@ class MNISTCLI(lightning_cli.LightningCLI):
 
     def instantiate_trainer(self, **kwargs):
         """Add our ProgressBar (unless the config brings its own or turns it off), SaveOnSigterm
-        (a preempted fit leaves ``interrupted.ckpt``) and AtomicCheckpointIO (unless the config
-        names its own CheckpointIO plugin)."""
+        (a preempted fit leaves ``interrupted.ckpt``), a ModelCheckpoint that keeps ``last.ckpt``
+        (unless the config brings one or turns checkpointing off) and AtomicCheckpointIO (unless
+        the config names its own CheckpointIO plugin)."""
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = config["trainer"]
         extra = list(trainer.get("callbacks") or [])
@@ -95,6 +97,12 @@ class MNISTCLI(lightning_cli.LightningCLI):
             extra.append(ProgressBar())
         if not any(isinstance(c, SaveOnSigterm) for c in extra):
             extra.append(SaveOnSigterm())
+        if trainer.get("enable_checkpointing") is not False and not any(
+            isinstance(c, callbacks.ModelCheckpoint) for c in extra
+        ):
+            # Lightning's default checkpoint, plus last.ckpt (a link to the newest): what
+            # --ckpt_path last resumes, across the experiment's versions.
+            extra.append(callbacks.ModelCheckpoint(save_last="link"))
         trainer["callbacks"] = extra
         own = trainer.get("plugins")
         own = [] if own is None else list(own) if isinstance(own, (list, tuple)) else [own]
@@ -126,12 +134,20 @@ class MNISTCLI(lightning_cli.LightningCLI):
         read = read_checkpoint(kwargs.get("ckpt_path"), self.trainer)
         if read is not None:
             check_state(*read, self.model)
+            if kwargs["ckpt_path"] == "last":  # found in this experiment's run directory
+                kwargs["ckpt_path"] = str(read[0])
+                if self.trainer.is_global_zero:
+                    print(f"--ckpt_path last: resuming from {read[0]}")
         if "weights_only" in kwargs and kwargs["weights_only"] is None and kwargs.get("ckpt_path") is not None:
             kwargs["weights_only"] = True
         return kwargs
 
     def after_fit(self) -> None:
         if not self.config[self.subcommand].get("test_after_fit", True):
+            return
+        if not is_overridden("test_step", self.model):
+            if self.trainer.is_global_zero:
+                print(f"{type(self.model).__name__} has no test_step: skipping the test after fit")
             return
         self.trainer.test(self.model, datamodule=self.datamodule)
         self._print_test_metrics()
@@ -154,6 +170,9 @@ class MNISTCLI(lightning_cli.LightningCLI):
         metrics = self.trainer.callback_metrics
         log_dir = self.trainer.log_dir  # a collective call under DDP: every rank makes it
         if not self.trainer.is_global_zero:
+            return
+        if self.trainer.fast_dev_run:
+            print("fast_dev_run: a smoke test on a few batches, no accuracy to report")
             return
         for key, label in (("test/acc", "test accuracy"), ("test/mse", "test MSE")):
             if key in metrics:
@@ -200,14 +219,33 @@ def _save_rows(writer) -> None:
     writer.metrics = []
 
 
+def shipped_configs() -> list[str]:
+    """Names of the configs shipped in ``lightning_mnist/configs`` (``defaults`` is read by all)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem != "defaults")
+
+
 def resolve_config_names(argv: list[str]) -> list[str]:
-    """Let ``--config softmax_gd`` name a shipped config; real paths win."""
+    """Let ``--config softmax_gd`` name a shipped config; real paths win; a name that is
+    neither raises ConfigError listing the shipped ones."""
     out = list(argv)
-    for i, arg in enumerate(out[:-1]):
-        if arg in ("--config", "-c") and not Path(out[i + 1]).exists():
-            name = out[i + 1] if out[i + 1].endswith(".yaml") else out[i + 1] + ".yaml"
-            if (CONFIG_DIR / name).exists():
-                out[i + 1] = str(CONFIG_DIR / name)
+    for i, arg in enumerate(out):
+        flag, eq, value = arg.partition("=")
+        if flag not in ("--config", "-c") or (not eq and i + 1 == len(out)):
+            continue
+        value = value if eq else out[i + 1]
+        if Path(value).exists() or value.lstrip().startswith(("{", "[")):  # a path, or YAML inline
+            continue
+        name = value if value.endswith(".yaml") else value + ".yaml"
+        if not (CONFIG_DIR / name).exists():
+            raise ConfigError(
+                f"--config {value}: no such file, and no shipped config of that name; "
+                f"shipped configs: {', '.join(shipped_configs())}"
+            )
+        resolved = str(CONFIG_DIR / name)
+        if eq:
+            out[i] = f"{flag}={resolved}"
+        else:
+            out[i + 1] = resolved
     return out
 
 

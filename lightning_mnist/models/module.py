@@ -139,6 +139,21 @@ class MNISTModule(LightningModule):
                 "or start a new run"
             )
 
+    def to_onnx(self, file_path, input_sample=None, **kwargs):
+        """As Lightning's, but with a dynamic batch axis unless the caller names dynamic axes or
+        shapes: Lightning's fixes every axis at the example's (a batch of 1), and the exported
+        model then refuses other batch sizes. torch.export would specialize a batch of 1 to a
+        constant, so a one-row sample is traced as two rows (the weights are what is exported)."""
+        if "dynamic_axes" not in kwargs and "dynamic_shapes" not in kwargs:
+            sample = self.example_input_array if input_sample is None else input_sample
+            if isinstance(sample, torch.Tensor):
+                input_sample = sample.expand(2, *sample.shape[1:]).clone() if len(sample) == 1 else sample
+                kwargs["dynamic_shapes"] = ({0: torch.export.Dim.DYNAMIC},)
+                kwargs.setdefault("input_names", ["input"])
+                kwargs.setdefault("output_names", ["output"])
+        kwargs.setdefault("verbose", False)
+        return super().to_onnx(file_path, input_sample, **kwargs)
+
     def init_epoch_metrics(self, factories: dict[str, Callable[[str], Metric]], what: str = "training loss") -> None:
         """One metric per name and stage, logged as ``<stage>/<name>``; the first name is the
         loss that ``check_finite`` watches (``what`` names it in the error)."""

@@ -187,6 +187,14 @@ class Decision:
 TEXTBOOK = Decision()
 
 
+GROUP_COUNT_WARNING = r"The number of training batches \(\d+\) is smaller than the logging interval"
+
+
+def lift_group_count_filter() -> None:
+    """Drop the filter ``GroupedSteps.decide`` set, once Lightning has set up the epoch."""
+    warnings.filters[:] = [f for f in warnings.filters if getattr(f[1], "pattern", None) != GROUP_COUNT_WARNING]
+
+
 class GroupedSteps:
     """The one owner of the grouping decision of a fit."""
 
@@ -197,6 +205,9 @@ class GroupedSteps:
         reason = blocker(trainer) if requested > 1 else None
         if requested > 1 and reason is None:
             decision = Decision(requested, _nobody_listens_to_backward(trainer), None, weakref.ref(trainer))
+            # Lightning counts groups when it compares the batches of an epoch with
+            # log_every_n_steps; our modules log per epoch. Lifted in MNISTModule.on_train_start.
+            warnings.filterwarnings("ignore", message=GROUP_COUNT_WARNING)
         else:
             decision = Decision(1, False, reason, weakref.ref(trainer))
             if reason is not None and trainer.is_global_zero:

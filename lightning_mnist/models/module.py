@@ -30,7 +30,7 @@ from torchmetrics import Metric
 
 from lightning_mnist.backend import LightningModule
 from lightning_mnist.errors import DivergenceError, ResumeError
-from lightning_mnist.models.grouping import TEXTBOOK, Decision, GroupedSteps, minibatches
+from lightning_mnist.models.grouping import TEXTBOOK, Decision, GroupedSteps, lift_group_count_filter, minibatches
 
 __all__ = ["STAGES", "MNISTModule", "RunningSums"]
 
@@ -153,6 +153,9 @@ class MNISTModule(LightningModule):
                 kwargs.setdefault("output_names", ["output"])
         kwargs.setdefault("verbose", False)
         return super().to_onnx(file_path, input_sample, **kwargs)
+
+    def on_train_start(self) -> None:
+        lift_group_count_filter()
 
     def init_epoch_metrics(self, factories: dict[str, Callable[[str], Metric]], what: str = "training loss") -> None:
         """One metric per name and stage, logged as ``<stage>/<name>``; the first name is the

@@ -266,3 +266,16 @@ def test_an_unknown_config_is_one_line_with_the_names(arg, tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("lightning-mnist: error: --config nosuch") and all(name in line for name in SHIPPED)
+
+
+def test_a_normal_fit_prints_no_deprecation_warning(tiny_dir, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_mnist.cli", "fit", "--config", "seed_mlp", "--trainer.max_epochs", "1",
+         *tiny_args(tiny_dir, tmp_path / "runs", "quiet")],
+        cwd=tmp_path, env=dict(env, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "deprecat" not in output.lower() and "logging interval" not in output, output[-3000:]
+    assert "test accuracy" in result.stdout

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from lightning_mnist import Layer, MLPClassifier, MNISTDataModule
-from lightning_mnist.backend import Callback, Trainer, callbacks, pl
+from lightning_mnist.backend import Callback, Trainer, callbacks, loggers, pl
 from lightning_mnist.models.grouping import (
     SAME_EITHER_WAY,
     SAME_EITHER_WAY_MODULE,
@@ -57,11 +57,11 @@ def fit(data_dir, module_cls=MLPClassifier, dm_cls=MNISTDataModule, callbacks_=(
         eval_batch_size=4,
         steps_per_execution=group,
     )
+    trainer_kwargs.setdefault("logger", False)
     trainer = Trainer(
         accelerator="cpu",
         devices=1,
         max_epochs=1,
-        logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -71,7 +71,8 @@ def fit(data_dir, module_cls=MLPClassifier, dm_cls=MNISTDataModule, callbacks_=(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         trainer.fit(model, datamodule=dm)
-    notes = [str(w.message) for w in caught if "steps_per_execution" in str(w.message)]
+    trainer.messages = [str(w.message) for w in caught]  # every warning of the fit
+    notes = [m for m in trainer.messages if "steps_per_execution" in m]
     return model, trainer, notes
 
 
@@ -177,3 +178,21 @@ def test_private_lightning_names_still_exist():
     assert isinstance(trainer.fit_loop.epoch_loop._batches_that_stepped, int)
     model = MLPClassifier([Layer(8)])
     assert model._trainer is None and model._automatic_optimization is True
+
+
+def test_no_message_counts_groups_as_batches(data_dir, tmp_path):
+    """Lightning compares the batches of an epoch with log_every_n_steps (default 50): under
+    grouping it would count groups. The textbook run after it still gets Lightning's warning."""
+    model, trainer, _ = fit(data_dir, logger=loggers.CSVLogger(tmp_path), log_every_n_steps=50)
+    assert model.grouped_steps == GROUP and not [m for m in trainer.messages if "logging interval" in m]
+    _, trainer, _ = fit(data_dir, group=1, logger=loggers.CSVLogger(tmp_path), log_every_n_steps=50)
+    assert [m for m in trainer.messages if "The number of training batches (6)" in m]
+
+
+def test_a_transform_declines_grouping(data_dir):
+    class Transformed(MNISTDataModule):
+        def __init__(self, **kwargs):
+            super().__init__(transform=torch.nn.Identity(), **kwargs)
+
+    _, _, notes = fit(data_dir, dm_cls=Transformed)
+    assert len(notes) == 1 and "transform" in notes[0]

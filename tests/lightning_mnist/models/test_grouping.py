@@ -178,6 +178,8 @@ def test_private_lightning_names_still_exist():
     assert isinstance(trainer.fit_loop.epoch_loop._batches_that_stepped, int)
     model = MLPClassifier([Layer(8)])
     assert model._trainer is None and model._automatic_optimization is True
+    bar = callbacks.TQDMProgressBar(refresh_rate=7)
+    assert bar._refresh_rate == 7 == bar.refresh_rate
 
 
 def test_no_message_counts_groups_as_batches(data_dir, tmp_path):

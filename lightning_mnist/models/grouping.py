@@ -199,9 +199,12 @@ class GroupedSteps:
     """The one owner of the grouping decision of a fit."""
 
     @staticmethod
-    def decide(trainer, requested: int) -> Decision:
-        """Decide for ``trainer``'s fit, warn once if ``requested`` > 1 is declined, and tell
-        the module and the DataModule."""
+    def decide(trainer, offer: bool = True) -> Decision:
+        """Decide for ``trainer``'s fit whether to take ``MNISTDataModule(steps_per_execution)``
+        (unless ``offer`` is False), warn once if it is declined, and tell the module and the
+        DataModule."""
+        datamodule = trainer.datamodule
+        requested = datamodule.steps_per_execution if offer and isinstance(datamodule, MNISTDataModule) else 1
         reason = blocker(trainer) if requested > 1 else None
         if requested > 1 and reason is None:
             decision = Decision(requested, _nobody_listens_to_backward(trainer), None, weakref.ref(trainer))

@@ -125,12 +125,10 @@ class MNISTModule(LightningModule):
         return None
 
     def on_fit_start(self) -> None:
-        datamodule = self.trainer.datamodule
-        requested = getattr(datamodule, "steps_per_execution", 1) if datamodule is not None else 1
         resumed = self._checkpoint_grouped if self.trainer.ckpt_path else None
         # A textbook checkpoint resumes the textbook way: Lightning counts steps in one loop for
         # automatic and in another for manual optimization.
-        GroupedSteps.decide(self.trainer, requested if resumed != 1 else 1)
+        GroupedSteps.decide(self.trainer, offer=resumed != 1)
         if resumed not in (None, 1) and self.grouped_steps == 1:
             # ... and a run that switched would restart global_step at 0.
             raise ResumeError(

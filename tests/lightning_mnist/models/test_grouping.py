@@ -161,7 +161,9 @@ def test_batch_hooks_that_unpack_a_minibatch_decline(module_cls, dm_cls, hook, d
 def test_one_decision_per_fit_tells_the_module_and_the_datamodule(data_dir, monkeypatch):
     decisions = []
     decide = GroupedSteps.decide
-    monkeypatch.setattr(GroupedSteps, "decide", staticmethod(lambda *a: decisions.append(decide(*a)) or decisions[-1]))
+    monkeypatch.setattr(
+        GroupedSteps, "decide", staticmethod(lambda *a, **k: decisions.append(decide(*a, **k)) or decisions[-1])
+    )
     model, trainer, _ = fit(data_dir)
     assert len(decisions) == 1 and decisions[0].size == GROUP
     assert model._grouping is decisions[0] and trainer.datamodule._grouping is decisions[0]

@@ -192,7 +192,7 @@ class MNISTDataModule(LightningDataModule):
     Concurrent downloads into one ``data_dir`` (several jobs or DDP ranks) are safe: each
     file is fetched by one process under a lock, the others then find it verified.
     Invalid arguments raise ``DataError`` (a ``ValueError``) in the constructor; ``setup``
-    refuses a split with no images and a ``val_size`` that leaves no training data.
+    refuses a split with no images and a ``val_split`` that leaves no training or validation data.
     """
 
     num_classes = 10

@@ -94,6 +94,7 @@ class MNISTModule(LightningModule):
 
     @property
     def automatic_optimization(self) -> bool:
+        # _automatic_optimization: where LightningModule keeps the user's setting (tested by name).
         return self._automatic_optimization and self.grouped_steps == 1
 
     @automatic_optimization.setter
@@ -120,7 +121,8 @@ class MNISTModule(LightningModule):
                 self.manual_backward(loss)
             optimizer.step()
         # Loggers take their x-axis from Lightning's count of stepped batches, one per
-        # Lightning step: count the group's minibatches, as the textbook path would.
+        # Lightning step: count the group's minibatches, as the textbook path would (private:
+        # no public counter; test_grouping fails if it is renamed).
         self.trainer.fit_loop.epoch_loop._batches_that_stepped += len(group) - 1
         return None
 

@@ -17,6 +17,7 @@ from lightning_mnist.models.classifier import Classifier
 from lightning_mnist.models.encoder_classifier import EncoderClassifier
 from lightning_mnist.models.mlp import Layer, MLPClassifier
 from lightning_mnist.models.softmax import SoftmaxRegression
+from lightning_mnist.models.stacked import StackedMLP
 
 __all__ = [
     "Autoencoder",
@@ -34,6 +35,7 @@ __all__ = [
     "ResumeError",
     "ShardSampler",
     "SoftmaxRegression",
+    "StackedMLP",
     "load_autoencoder",
     "reconstruct",
 ]

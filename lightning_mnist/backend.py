@@ -21,6 +21,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 
 CHOICES = {"lightning": "lightning.pytorch", "pytorch_lightning": "pytorch_lightning"}
 ENV_VAR = "LIGHTNING_MNIST_BACKEND"
@@ -43,6 +44,10 @@ def choose_backend() -> str:
     raise ImportError("lightning_mnist needs PyTorch Lightning: pip install pytorch-lightning (or lightning)")
 
 
+# Lightning (2.6) builds torch's LeafSpec, deprecated in torch 2.13, whenever it sets up a
+# loader: a FutureWarning in every fit that no code of ours or of its users can avoid.
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
+
 BACKEND = choose_backend()
 ROOT = CHOICES[BACKEND]
 pl = importlib.import_module(ROOT)
@@ -53,6 +58,8 @@ plugins = importlib.import_module(f"{ROOT}.plugins")
 precision = importlib.import_module(f"{ROOT}.plugins.precision")
 strategies = importlib.import_module(f"{ROOT}.strategies")
 tuner = importlib.import_module(f"{ROOT}.tuner")
+hooks = importlib.import_module(f"{ROOT}.core.hooks")  # ModelHooks, DataHooks, CheckpointHooks
+is_overridden = importlib.import_module(f"{ROOT}.utilities.model_helpers").is_overridden
 exceptions = importlib.import_module(f"{ROOT}.utilities.exceptions")
 
 Callback = pl.Callback

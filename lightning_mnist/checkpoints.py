@@ -89,12 +89,20 @@ def raise_on_sigterm():
 
 
 def _last_checkpoints(trainer) -> tuple[set[str], list[str]]:
+    """``last*.ckpt`` files of this experiment: in the checkpoint folders of this run and, since
+    each run gets a new ``version_<k>``, in every version of each logger's run directory."""
     found, folders = set(), []
     for callback in trainer.checkpoint_callbacks:
         if isinstance(callback, callbacks.ModelCheckpoint):
+            # Private, and guarded: Lightning's own search for its last.ckpt naming scheme.
             with contextlib.suppress(Exception):
                 found |= callback._find_last_checkpoints(trainer)
             folders.append(str(callback.dirpath or checkpoint_dir(trainer)))
+    for logger in trainer.loggers:
+        root = getattr(logger, "root_dir", None)  # CSVLogger, TensorBoardLogger: <save_dir>/<name>
+        if isinstance(root, (str, Path)) and "://" not in str(root) and Path(root).is_dir():
+            found |= {str(p) for p in Path(root).glob("*/checkpoints/last*.ckpt") if p.is_file()}
+            folders.append(f"{root}/*/checkpoints")
     return found, folders
 
 

@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
+    if command in ("-h", "--help"):
+        print(overview())
+        return
     try:
         with raise_on_sigterm():
             if command == "reproduce":
@@ -108,6 +111,31 @@ def main(argv: list[str] | None = None) -> None:
         # The user's to fix (a data file, a checkpoint, a diverging run): a message, not a traceback.
         print(f"lightning-mnist: error: {describe(cause)}", file=sys.stderr)
         raise SystemExit(1 if isinstance(cause, DivergenceError) else 2) from None
+
+
+def overview() -> str:
+    """``lightning-mnist --help``: every subcommand and the shipped configs."""
+    from lightning_mnist.trainer_cli import shipped_configs
+
+    return "\n".join(
+        [
+            "usage: lightning-mnist SUBCOMMAND [options]   (lightning-mnist SUBCOMMAND --help for its options)",
+            "",
+            "subcommands:",
+            "  fit        train a model (LightningCLI), then test the final weights and print the accuracy",
+            "  validate   evaluate a checkpoint on the validation set",
+            "  test       evaluate a checkpoint on the test set",
+            "  predict    write predictions.pt into the run directory",
+            "  reproduce  run the whole notebook and write its report",
+            "  sweep      run the points of one sweep (--index I for one, --list to list them)",
+            "  collect    gather the results of a sweep",
+            "",
+            "shipped configs (--config NAME, or a path to your own YAML):",
+            *(f"  {name}" for name in shipped_configs()),
+            "",
+            "example: lightning-mnist fit --config seed_mlp --trainer.max_epochs 5",
+        ]
+    )
 
 
 def interrupted_message(command: str, err: BaseException) -> str:

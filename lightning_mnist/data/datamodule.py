@@ -1,13 +1,15 @@
 """The one LightningDataModule: MNIST or Fashion-MNIST as in-memory tensors.
 
-Both splits are small (220 MB as float32), so they live in memory and every batch is one
-tensor-indexing operation (``InMemoryDataset.__getitems__``) instead of 128 per-sample
-``__getitem__`` calls plus a collate; a run of consecutive indices is a zero-copy slice.
-The loaders are ordinary ``DataLoader(dataset, batch_size, sampler)``s, so Lightning can
-rebuild them (``overfit_batches``, the batch-size tuner). Every sampler is a
-``DistributedSampler``, so Lightning leaves it alone under DDP:
+Both splits are small (220 MB as float32), so they live in memory. ``train_set``, ``val_set``
+and ``test_set`` are ordinary map-style datasets (a plain DataLoader with the default collate
+works); this module's own loaders read them through ``WholeBatches``, where every batch is one
+tensor-indexing operation instead of 128 per-sample ``__getitem__`` calls plus a collate, and
+a run of consecutive indices is a zero-copy slice. The loaders are ordinary
+``DataLoader(dataset, batch_size, sampler)``s, so Lightning can rebuild them
+(``overfit_batches``, the batch-size tuner). Every sampler is a ``DistributedSampler``, so
+Lightning leaves it alone under DDP:
 
-- training minibatches: ``DistributedSampler`` seeded by ``seed`` and reshuffled per epoch
+- training minibatches: ``TrainSampler``, seeded by ``seed`` and reshuffled per epoch
   through ``set_epoch``, so a resumed run sees the same order as an uninterrupted one;
 - evaluation and full-batch training: ``ShardSampler``, contiguous and unpadded, so each of
   the 10000 test images is counted exactly once whatever the number of processes.
@@ -15,6 +17,7 @@ rebuild them (``overfit_batches``, the batch-size tuner). Every sampler is a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -29,18 +32,23 @@ from lightning_mnist.errors import DataError
 
 
 class InMemoryDataset(Dataset):
-    """A split held as two tensors; ``__getitems__`` returns a whole batch at once."""
+    """A split held as two tensors: an ordinary map-style dataset. ``dataset[i]`` is one
+    ``(x, y)`` sample, so a plain ``DataLoader(dataset, batch_size=64, shuffle=True)`` with the
+    default collate works, workers included; a slice gives views. ``transform`` (if any) is
+    applied to the inputs of what ``__getitem__`` returns."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.x, self.y = x, y
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, transform: Callable | None = None) -> None:
+        self.x, self.y, self.transform = x, y, transform
 
     def __len__(self) -> int:
         return len(self.y)
 
     def __getitem__(self, i: int | slice) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x[i], self.y[i]  # a slice gives views: how ShardSampler batches cost nothing
+        x = self.x[i]
+        return (x if self.transform is None else self.transform(x)), self.y[i]
 
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def gather(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """A whole batch in one tensor index (views for a run of consecutive indices), untransformed."""
         # np.fromiter: a tenth of the cost of torch.as_tensor on a list of ints.
         idx = np.fromiter(indices, dtype=np.int64, count=len(indices))
         first, n = int(idx[0]), len(idx)
@@ -50,20 +58,70 @@ class InMemoryDataset(Dataset):
         return self.x[idx], self.y[idx]
 
 
+class WholeBatches(Dataset):
+    """What this DataModule's own loaders read: ``dataset``, a whole batch per ``__getitems__``
+    (one tensor index instead of batch_size ``__getitem__`` calls and a collate). Lightning can
+    rebuild the loaders (``overfit_batches``, the batch-size tuner): they stay DataLoaders."""
+
+    def __init__(self, dataset: InMemoryDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return self.dataset[i]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.dataset.gather(indices)
+
+
 def _as_is(batch):
-    """collate_fn: ``__getitems__`` already returns a collated batch."""
+    """collate_fn: ``WholeBatches.__getitems__`` already returns a collated batch."""
     return batch
 
 
-class _SplitInto:
-    """collate_fn for grouped steps: one gathered batch -> a list of ``size``-item views."""
+class _Collate:
+    """collate_fn: the gathered batch, ``transform`` applied to its inputs; for grouped steps cut
+    into a list of ``size``-item minibatches first (transformed one by one, as without groups)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, transform: Callable | None, size: int | None = None) -> None:
+        self.transform, self.size = transform, size
 
-    def __call__(self, batch: tuple[torch.Tensor, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def __call__(self, batch: tuple[torch.Tensor, torch.Tensor]):
         x, y = batch
-        return list(zip(x.split(self.size), y.split(self.size), strict=True))
+        if self.size is None:
+            return (x if self.transform is None else self.transform(x)), y
+        pairs = zip(x.split(self.size), y.split(self.size), strict=True)
+        return [(xs if self.transform is None else self.transform(xs), ys) for xs, ys in pairs]
+
+
+class TrainSampler(DistributedSampler):
+    """The training order: ``DistributedSampler`` (so Lightning leaves it alone under DDP),
+    seeded, reshuffled per epoch through ``set_epoch``, so a resumed run sees the same order as
+    an uninterrupted one. Two additions: ``drop_last`` drops the last incomplete *minibatch*
+    (the same minibatches whether they come one or K per step), and a loader used outside a
+    Trainer, where nobody calls ``set_epoch``, reshuffles on every pass."""
+
+    def __init__(self, dataset: Dataset, num_replicas: int, rank: int, shuffle: bool, seed: int, batch_size: int,
+                 drop_last: bool = False) -> None:  # fmt: skip
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
+        self.kept = self.num_samples - (self.num_samples % batch_size if drop_last else 0)
+        self._epoch_told = False
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        self._epoch_told = True
+
+    def __iter__(self):
+        indices = list(super().__iter__())[: self.kept]
+        if not self._epoch_told:
+            self.epoch += 1  # the next pass outside a Trainer: another order
+        self._epoch_told = False
+        return iter(indices)
+
+    def __len__(self) -> int:
+        return self.kept
 
 
 class ShardSampler(DistributedSampler):
@@ -98,9 +156,20 @@ class MNISTDataModule(LightningDataModule):
             as gradient descent in the notebook's cells 3-9).
         eval_batch_size: validation/test batch size (default: ``batch_size``).
         flatten: 784-vectors (True) or 1x28x28 images (False).
-        val_size: 0 validates on the test set, as the notebook does; N > 0 holds out N
-            training images (chosen with ``seed``) for validation.
+        val_split: the validation set: N images (an int) or a fraction (a float in (0, 1))
+            held out of the training set, chosen with ``seed`` (Lightning Bolts' name and
+            default, 0.2); or ``"test"``: validate on the test set, as the notebook did (its
+            configs say so explicitly), training on the whole training set.
+        val_size: the older name: 0 is ``val_split="test"``, N > 0 is ``val_split=N``.
         seed: seed of the hold-out split and of the per-epoch shuffling.
+        shuffle: shuffle the training set (per epoch, seeded); False keeps the file order.
+        drop_last: drop the last incomplete training minibatch of each epoch.
+        normalize: standardize inputs with the data set's mean and std (MNIST: 0.1307,
+            0.3081), as torchvision's ``Normalize`` in the usual MNIST recipes.
+        transform: a callable applied to each batch of inputs ``x`` this DataModule's loaders
+            yield (every split), and to the ``x`` of ``dataset[i]``. A transform may draw random
+            numbers, so it turns grouped steps down (they would draw them in another order).
+        num_workers, pin_memory: as ``DataLoader``'s (workers persist across epochs).
         steps_per_execution: training minibatches handed to the module per Lightning step
             (Keras's name for the same idea): an offer that this package's modules take when
             nothing in the run counts or watches single minibatches (see
@@ -123,7 +192,7 @@ class MNISTDataModule(LightningDataModule):
     Concurrent downloads into one ``data_dir`` (several jobs or DDP ranks) are safe: each
     file is fetched by one process under a lock, the others then find it verified.
     Invalid arguments raise ``DataError`` (a ``ValueError``) in the constructor; ``setup``
-    refuses a split with no images and a ``val_size`` that leaves no training data.
+    refuses a split with no images and a ``val_split`` that leaves no training or validation data.
     """
 
     num_classes = 10
@@ -135,9 +204,16 @@ class MNISTDataModule(LightningDataModule):
         batch_size: int | None = 128,
         eval_batch_size: int | None = None,
         flatten: bool = True,
-        val_size: int = 0,
+        val_split: int | float | Literal["test"] = 0.2,
         seed: int = 1337,
         steps_per_execution: int = 1,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        normalize: bool = False,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        val_size: int | None = None,
         download: bool = True,
         verify_checksums: bool = True,
         mirrors: list[str] | None = None,
@@ -156,23 +232,24 @@ class MNISTDataModule(LightningDataModule):
                 "steps_per_execution > 1 groups minibatches, but batch_size is None (full batch, one "
                 "step per epoch): set a batch_size, or leave steps_per_execution at 1"
             )
-        if not (
-            _positive_int(val_size) or (isinstance(val_size, int) and not isinstance(val_size, bool) and val_size == 0)
-        ):
-            raise DataError(
-                f"val_size must be >= 0 (0 validates on the test set, N > 0 holds out N training "
-                f"images), got {val_size!r}"
-            )
+        self.val_split, self._val_name = _check_val_split(val_split, val_size)
+        if not (isinstance(num_workers, int) and not isinstance(num_workers, bool) and num_workers >= 0):
+            raise DataError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+        if transform is not None and not callable(transform):
+            raise DataError(f"transform must be a callable on a batch of inputs, got {transform!r}")
         if data_dir is not None and not isinstance(data_dir, (str, Path)):
             raise DataError(f"data_dir must be a path, got {data_dir!r}")
         self.mirrors, self.timeout, self.deadline = download_options(mirrors, timeout, deadline)
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["transform"])  # a callable may not pickle into a checkpoint
         self.data_dir = Path(data_dir) if data_dir else default_data_dir(self.spec)
         check_data_dir(self.data_dir)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.flatten, self.val_size, self.seed, self.download = flatten, val_size, seed, download
+        self.flatten, self.seed, self.download = flatten, seed, download
         self.verify_checksums, self.steps_per_execution = verify_checksums, steps_per_execution
+        self.shuffle, self.drop_last, self.normalize, self.transform = shuffle, drop_last, normalize, transform
+        self.num_workers, self.pin_memory = num_workers, pin_memory
         self.train_set = self.val_set = self.test_set = None
+        self._grouping = None  # this fit's grouping.Decision, once made
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -189,21 +266,22 @@ class MNISTDataModule(LightningDataModule):
             return
         self._ensure_files()  # no-op when prepare_data ran
         train = self._tensors("train")
-        test = self._tensors("test")
         n = len(train[1])
-        if self.val_size >= n:
+        held_out = _holdout_size(self.val_split, n)
+        if held_out is not None and not 0 < held_out < n:
             raise DataError(
-                f"val_size={self.val_size} leaves no training data (the training split in {self.data_dir} "
-                f"has {n} images); choose a val_size below {n}, or 0 to validate on the test set"
+                f"{self._val_name}={self.val_split!r} leaves no {'training' if held_out else 'validation'} data "
+                f"(the training split in {self.data_dir} has {n} images); choose between 1 and {n - 1} "
+                "images (or a fraction that gives as many), or 'test' to validate on the test set"
             )
-        self.test_set = InMemoryDataset(*test)
-        if self.val_size == 0:
-            self.train_set, self.val_set = InMemoryDataset(*train), self.test_set
+        self.test_set = InMemoryDataset(*self._tensors("test"), self.transform)
+        if held_out is None:
+            self.train_set, self.val_set = InMemoryDataset(*train, self.transform), self.test_set
             return
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
-        val_idx, train_idx = order[: self.val_size].sort().values, order[self.val_size :].sort().values
-        self.train_set = InMemoryDataset(train[0][train_idx], train[1][train_idx])
-        self.val_set = InMemoryDataset(train[0][val_idx], train[1][val_idx])
+        val_idx, train_idx = order[:held_out].sort().values, order[held_out:].sort().values
+        self.train_set = InMemoryDataset(train[0][train_idx], train[1][train_idx], self.transform)
+        self.val_set = InMemoryDataset(train[0][val_idx], train[1][val_idx], self.transform)
 
     def _tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         images, labels = load_split(self.spec, self.data_dir, split, self.verify_checksums)
@@ -213,6 +291,8 @@ class MNISTDataModule(LightningDataModule):
                 "there is nothing to train or evaluate on. Put non-empty IDX files there."
             )
         x = torch.from_numpy(images.astype(np.float32)) / 255  # the notebook's X /= 255
+        if self.normalize:
+            x = (x - self.spec.mean) / self.spec.std
         return x.reshape(len(x), *self.dims), torch.from_numpy(labels.astype(np.int64))
 
     def _replicas(self) -> tuple[int, int]:
@@ -224,19 +304,27 @@ class MNISTDataModule(LightningDataModule):
         if self.batch_size is None:
             return self._shard_loader(train_set, None)
         world, rank = self._replicas()
-        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=self.seed)
+        sampler = TrainSampler(train_set, world, rank, self.shuffle, self.seed, self.batch_size, self.drop_last)
         group = self._granted_group()
-        if group == 1:
-            return DataLoader(train_set, batch_size=self.batch_size, sampler=sampler, collate_fn=_as_is)
-        # One gather of group * batch_size consecutive indices of the same shuffled stream,
+        # With groups: one gather of group * batch_size consecutive indices of the same stream,
         # cut into views: exactly the minibatches that batch_size alone gives.
-        return DataLoader(
-            train_set, batch_size=self.batch_size * group, sampler=sampler, collate_fn=_SplitInto(self.batch_size)
-        )
+        size = None if group == 1 else self.batch_size
+        collate = _as_is if size is None and self.transform is None else _Collate(self.transform, size)
+        return self._loader(train_set, self.batch_size * group, sampler, collate)
+
+    def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate) -> DataLoader:
+        workers = self.num_workers
+        return DataLoader(WholeBatches(dataset), batch_size=batch_size, sampler=sampler, collate_fn=collate,
+                          num_workers=workers, pin_memory=self.pin_memory, persistent_workers=workers > 0)  # fmt: skip
+
+    def take_grouping(self, decision) -> None:
+        """Called by ``lightning_mnist.models.grouping.GroupedSteps.decide`` once per fit."""
+        self._grouping = decision
 
     def _granted_group(self) -> int:
-        """Minibatches per training step: >1 only if the module took up ``steps_per_execution``."""
-        return getattr(getattr(self.trainer, "lightning_module", None), "grouped_steps", 1)
+        """Minibatches per training step: >1 only if this fit's decision took ``steps_per_execution``."""
+        decision = self._grouping
+        return decision.size if decision is not None and decision.is_for(self.trainer) else 1
 
     def val_dataloader(self) -> DataLoader:
         return self._shard_loader(self.val_set, self.eval_batch_size)
@@ -250,7 +338,8 @@ class MNISTDataModule(LightningDataModule):
 
     def _shard_loader(self, dataset: InMemoryDataset, batch_size: int | None) -> DataLoader:
         sampler = ShardSampler(self._ready(dataset), *self._replicas())
-        return DataLoader(dataset, batch_size=batch_size or max(len(sampler), 1), sampler=sampler, collate_fn=_as_is)
+        collate = _as_is if self.transform is None else _Collate(self.transform)
+        return self._loader(dataset, batch_size or max(len(sampler), 1), sampler, collate)
 
     def _ready(self, dataset):
         if dataset is None:
@@ -260,3 +349,28 @@ class MNISTDataModule(LightningDataModule):
 
 def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_val_split(val_split, val_size) -> tuple[int | float | str, str]:
+    """``(val_split, the name the user gave)``; ``val_size`` (the older name) wins when given."""
+    if val_size is not None:
+        if not isinstance(val_size, int) or isinstance(val_size, bool) or val_size < 0:
+            raise DataError(
+                f"val_size must be >= 0 (0 validates on the test set, N > 0 holds out N training "
+                f"images), got {val_size!r}"
+            )
+        return (val_size or "test"), "val_size"
+    fraction = isinstance(val_split, float) and 0 < val_split < 1
+    if not (val_split == "test" or _positive_int(val_split) or fraction):
+        raise DataError(
+            f"val_split must be 'test' (validate on the test set), a number of images >= 1 or a "
+            f"fraction in (0, 1) to hold out of the training set, got {val_split!r}"
+        )
+    return val_split, "val_split"
+
+
+def _holdout_size(val_split, n: int) -> int | None:
+    """Training images held out for validation; None: validate on the test set."""
+    if val_split == "test":
+        return None
+    return round(val_split * n) if isinstance(val_split, float) else val_split

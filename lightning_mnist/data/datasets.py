@@ -38,6 +38,9 @@ class DatasetSpec:
     md5s: dict[str, str]  # uncompressed content
     mirrors: tuple[str, ...]
     system_dirs: tuple[Path, ...] = ()  # read-only copies installed by the OS, if any
+    # Pixel mean and std of the training images (scaled to [0, 1]): normalize=True.
+    mean: float = 0.1307
+    std: float = 0.3081
 
 
 MNIST = DatasetSpec(
@@ -66,6 +69,8 @@ FASHION_MNIST = DatasetSpec(
     },
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
     system_dirs=(Path("/usr/share/datasets/fashion-mnist"),),
+    mean=0.2860,
+    std=0.3530,
 )
 
 DATASETS = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}

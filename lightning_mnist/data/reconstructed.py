@@ -52,8 +52,8 @@ class ReconstructedDataModule(MNISTDataModule):
     The reconstructions are computed once per process, in ``setup`` for fitting, batched,
     on the Trainer's device (``trainer.strategy.root_device``: the GPU of this rank under
     DDP, the CPU without a Trainer). Every process reconstructs the whole training split,
-    since the shuffling sampler may hand it any image. Validation (the test set, or a
-    hold-out of *original* training images with ``val_size``) and test images are the
+    since the shuffling sampler may hand it any image. Validation (a hold-out of *original*
+    training images, or the test set with ``val_split="test"``) and test images are the
     originals, as in the notebook: the question is how a classifier trained on
     reconstructions does on real digits.
 
@@ -63,7 +63,7 @@ class ReconstructedDataModule(MNISTDataModule):
             there as a ``DataError`` (``AutoencoderCheckpointError``), which the CLI prints as
             a message, where an error raised while the CLI builds objects becomes a traceback.
         reconstruction_batch_size: images per forward pass while reconstructing.
-        **kwargs: ``MNISTDataModule`` options (``data_dir``, ``batch_size``, ``val_size``, ...).
+        **kwargs: ``MNISTDataModule`` options (``data_dir``, ``batch_size``, ``val_split``, ...).
     """
 
     def __init__(self, autoencoder_ckpt: str, reconstruction_batch_size: int = 10_000, **kwargs: Any) -> None:
@@ -85,6 +85,6 @@ class ReconstructedDataModule(MNISTDataModule):
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         train = self.train_set
         self.train_set = InMemoryDataset(
-            reconstruct(autoencoder, train.x, self.reconstruction_batch_size, device), train.y
+            reconstruct(autoencoder, train.x, self.reconstruction_batch_size, device), train.y, train.transform
         )
         self.reconstructed, self.reconstruction_device = True, device

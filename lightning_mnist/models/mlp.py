@@ -9,6 +9,7 @@ then a clipped log: the same function, without the clipping at 1e-7.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -31,9 +32,19 @@ class Layer:
     dropout: float = 0.0
 
 
-def as_layers(layers: list) -> list[Layer]:
-    """``Layer``s from ``Layer``s or their dicts (as configs and checkpoints hold them)."""
-    return [Layer(**x) if isinstance(x, dict) else x for x in layers]
+def as_layers(layers: Iterable) -> list[Layer]:
+    """``Layer``s from ``Layer``s or their mappings: dicts (as configs and checkpoints hold
+    them) or OmegaConf ``DictConfig``s (Hydra), in a list or a ``ListConfig``."""
+    if isinstance(layers, (str, Mapping)) or not isinstance(layers, Iterable):
+        raise ConfigError(f"layers must be a list of layers (width, activation, dropout), got {layers!r}")
+    out = []
+    for layer in layers:
+        if isinstance(layer, Mapping):
+            layer = Layer(**{str(k): v for k, v in layer.items()})
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"a layer must be a Layer or a mapping (width, activation, dropout), got {layer!r}")
+        out.append(layer)
+    return out
 
 
 def dense_stack(num_features: int, layers: list[Layer]) -> tuple[nn.Sequential, int]:

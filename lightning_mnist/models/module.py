@@ -7,9 +7,10 @@ SWA, the tuner and every callback work as documented.
 
 ``MNISTDataModule(steps_per_execution=K)`` asks for grouped steps: K minibatches per
 Lightning step, one optimizer step each (manual optimization), so Lightning's per-step
-machinery is paid once per group. The module takes that offer in ``on_fit_start`` only if
-nothing in the run would see the difference (``grouping.grouped_steps_blocker``); otherwise it
-warns once, naming the feature, and trains the textbook way.
+machinery is paid once per group. In ``on_fit_start`` ``grouping.GroupedSteps`` decides, once
+for the fit, whether nothing in the run would see the difference, and tells this module and
+the DataModule (``take_grouping``); otherwise it warns once, naming the hook or feature, and
+both work the textbook way.
 
 Metrics: validation and test update torchmetrics objects per batch. Training runs many more
 batches, where a torchmetrics update per step would cost a noticeable share of a small MLP's
@@ -21,7 +22,6 @@ the logged values are the exact global means over every image, however the shard
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
@@ -30,7 +30,7 @@ from torchmetrics import Metric
 
 from lightning_mnist.backend import LightningModule
 from lightning_mnist.errors import DivergenceError, ResumeError
-from lightning_mnist.models.grouping import grouped_steps_blocker, minibatches, nobody_listens_to_backward
+from lightning_mnist.models.grouping import TEXTBOOK, Decision, GroupedSteps, lift_group_count_filter, minibatches
 
 __all__ = ["STAGES", "MNISTModule", "RunningSums"]
 
@@ -65,12 +65,11 @@ class MNISTModule(LightningModule):
     """Subclasses call ``init_epoch_metrics`` and define ``training_loss(batch)``: the loss of
     one minibatch, which also adds to ``train_sums`` (one sum per metric, values times images).
 
-    ``grouped_steps`` is 1 (the textbook path) unless ``on_fit_start`` took the DataModule's
-    offer of K minibatches per step; ``automatic_optimization`` follows it.
+    ``grouped_steps`` is 1 (the textbook path) unless the fit's ``GroupedSteps`` decision took
+    the DataModule's offer of K minibatches per step; ``automatic_optimization`` follows it.
     """
 
-    grouped_steps: int = 1
-    _direct_backward: bool = False
+    _grouping: Decision = TEXTBOOK
     _checkpoint_grouped: int = 1  # grouped_steps of the checkpoint last loaded
 
     def __setattr__(self, name: str, value) -> None:
@@ -82,7 +81,20 @@ class MNISTModule(LightningModule):
             super().__setattr__(name, value)
 
     @property
+    def grouped_steps(self) -> int:
+        """Minibatches per Lightning step in the current (or last) fit of this Trainer. The
+        mode outlives the fit (test/validate after it keep it) because Lightning reads
+        global_step from the optimizer loop of the current mode; a new Trainer starts textbook."""
+        # _trainer: the public ``trainer`` raises when none is attached, and a detached module is textbook.
+        return self._grouping.size if self._grouping.is_for(self._trainer) else 1
+
+    def take_grouping(self, decision: Decision) -> None:
+        """Called by ``GroupedSteps.decide`` once per fit."""
+        self._grouping = decision
+
+    @property
     def automatic_optimization(self) -> bool:
+        # _automatic_optimization: where LightningModule keeps the user's setting (tested by name).
         return self._automatic_optimization and self.grouped_steps == 1
 
     @automatic_optimization.setter
@@ -103,48 +115,47 @@ class MNISTModule(LightningModule):
         for minibatch in group:
             loss = self.training_loss(minibatch)
             optimizer.zero_grad()
-            if self._direct_backward:
+            if self._grouping.direct_backward:
                 self.backward(loss)  # what manual_backward does here, minus its hook dispatch
             else:
                 self.manual_backward(loss)
             optimizer.step()
         # Loggers take their x-axis from Lightning's count of stepped batches, one per
-        # Lightning step: count the group's minibatches, as the textbook path would.
+        # Lightning step: count the group's minibatches, as the textbook path would (private:
+        # no public counter; test_grouping fails if it is renamed).
         self.trainer.fit_loop.epoch_loop._batches_that_stepped += len(group) - 1
         return None
 
     def on_fit_start(self) -> None:
-        requested = getattr(self.trainer.datamodule, "steps_per_execution", 1)
         resumed = self._checkpoint_grouped if self.trainer.ckpt_path else None
-        self.grouped_steps = 1
-        if requested > 1 and resumed != 1:
-            reason = grouped_steps_blocker(self, self.trainer)
-            if reason is None:
-                self.grouped_steps = requested
-                self._direct_backward = nobody_listens_to_backward(self, self.trainer)
-            elif self.trainer.is_global_zero:
-                warnings.warn(
-                    f"steps_per_execution={requested} not used ({reason}): training one minibatch "
-                    "per Lightning step, as with --data.steps_per_execution 1",
-                    stacklevel=1,
-                )
+        # A textbook checkpoint resumes the textbook way: Lightning counts steps in one loop for
+        # automatic and in another for manual optimization.
+        GroupedSteps.decide(self.trainer, offer=resumed != 1)
         if resumed not in (None, 1) and self.grouped_steps == 1:
-            # Lightning counts steps in one loop for automatic and in another for manual
-            # optimization: a run that switched would restart global_step at 0.
+            # ... and a run that switched would restart global_step at 0.
             raise ResumeError(
                 f"{self.trainer.ckpt_path} was trained with grouped steps (steps_per_execution > 1); "
                 "resume it with --data.steps_per_execution > 1 and without per-step features, "
                 "or start a new run"
             )
 
-    def configure_callbacks(self):
-        # The first hook of a fit, before Lightning checks the configuration: a new fit starts
-        # the textbook way until on_fit_start decides. The mode outlives a fit (it stays on
-        # for test/validate after it) because Lightning reads global_step from the optimizer
-        # loop of the current mode.
-        if self._trainer is not None and self.trainer.state.fn == "fit":
-            self.grouped_steps = 1
-        return []
+    def to_onnx(self, file_path, input_sample=None, **kwargs):
+        """As Lightning's, but with a dynamic batch axis unless the caller names dynamic axes or
+        shapes: Lightning's fixes every axis at the example's (a batch of 1), and the exported
+        model then refuses other batch sizes. torch.export would specialize a batch of 1 to a
+        constant, so a one-row sample is traced as two rows (the weights are what is exported)."""
+        if "dynamic_axes" not in kwargs and "dynamic_shapes" not in kwargs:
+            sample = self.example_input_array if input_sample is None else input_sample
+            if isinstance(sample, torch.Tensor):
+                input_sample = sample.expand(2, *sample.shape[1:]).clone() if len(sample) == 1 else sample
+                kwargs["dynamic_shapes"] = ({0: torch.export.Dim.DYNAMIC},)
+                kwargs.setdefault("input_names", ["input"])
+                kwargs.setdefault("output_names", ["output"])
+        kwargs.setdefault("verbose", False)
+        return super().to_onnx(file_path, input_sample, **kwargs)
+
+    def on_train_start(self) -> None:
+        lift_group_count_filter()
 
     def init_epoch_metrics(self, factories: dict[str, Callable[[str], Metric]], what: str = "training loss") -> None:
         """One metric per name and stage, logged as ``<stage>/<name>``; the first name is the

@@ -88,7 +88,7 @@ def autoencoder_grid(
 ) -> Path:
     """The notebook's picture for the trained autoencoder in ``ckpt``: first ``n`` training images."""
     autoencoder = load_autoencoder(ckpt)
-    data = MNISTDataModule(data_dir=data_dir, verify_checksums=verify_checksums)
+    data = MNISTDataModule(data_dir=data_dir, verify_checksums=verify_checksums, val_split="test")
     data.setup("predict")
     originals = data.train_set.x[:n]
     with torch.no_grad():

@@ -51,7 +51,7 @@ def stage_grid(profile: Profile, out: Path) -> dict:
     from lightning_mnist.data.datamodule import MNISTDataModule
     from lightning_mnist.study.grid import grid_accuracy, reg_coeffs
 
-    dm = MNISTDataModule(batch_size=None, **profile.data_kwargs())
+    dm = MNISTDataModule(batch_size=None, val_split="test", **profile.data_kwargs())  # the notebook's data
     dm.setup()
     coeffs = reg_coeffs()
     start = time.perf_counter()

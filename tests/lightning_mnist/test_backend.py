@@ -70,5 +70,10 @@ def test_the_chosen_trainer_takes_our_module_and_datamodule(make_tiny, tmp_path)
         default_root_dir=tmp_path,
     )
     model = MLPClassifier([Layer(8)])
-    trainer.fit(model, datamodule=MNISTDataModule(data_dir=str(data.data_dir), verify_checksums=False, batch_size=16))
+    trainer.fit(
+        model,
+        datamodule=MNISTDataModule(
+            val_split="test", data_dir=str(data.data_dir), verify_checksums=False, batch_size=16
+        ),
+    )
     assert trainer.global_step == 4

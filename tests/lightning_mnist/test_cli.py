@@ -141,7 +141,7 @@ def test_ddp_two_processes_match_one_process_on_the_same_weights(helpers, tiny_d
     assert fit.stdout.count("test accuracy:") == 1  # printed by rank 0 only
     run_dir = runs / "ddp" / "version_0"
     assert (run_dir / "config.yaml").is_file()
-    (ckpt,) = (run_dir / "checkpoints").glob("*.ckpt")
+    (ckpt,) = [p for p in (run_dir / "checkpoints").glob("*.ckpt") if not p.is_symlink()]  # last.ckpt links to it
     ddp_acc = helpers.last_metrics(run_dir)["test/acc"]
 
     single = cli(
@@ -191,3 +191,91 @@ def test_missing_autoencoder_checkpoint_is_one_line_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "lightning-mnist: error:" in result.stderr and "none.ckpt" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- users' own modules, resuming, first contact ---------------------------------------------
+
+USER_MODULE = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+from lightning_mnist.backend import LightningModule
+
+class Module(LightningModule):
+    '''A user's module: no test_step.'''
+
+    def __init__(self, width: int = 8):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, width), nn.ReLU(), nn.Linear(width, 10))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+"""
+
+
+def test_a_users_module_without_test_step(tiny_dir, tmp_path):
+    (tmp_path / "usermod.py").write_text(USER_MODULE)
+    args = tiny_args(tiny_dir, tmp_path / "runs", "user")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1", PYTHONPATH=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_mnist.cli", "fit", "--config", "seed_mlp", "--model", "usermod.Module",
+         "--trainer.max_epochs", "1", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Module has no test_step: skipping the test after fit" in result.stdout
+    assert "Traceback" not in result.stderr and "test accuracy" not in result.stdout
+
+
+def test_ckpt_path_last_resumes_across_versions(tiny_dir, tmp_path):
+    args = ["--config", "seed_mlp", *tiny_args(tiny_dir, tmp_path / "runs", "resume")]
+    first = cli("fit", *args, "--trainer.max_epochs", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    last = tmp_path / "runs" / "resume" / "version_0" / "checkpoints" / "last.ckpt"
+    assert last.exists()
+    second = cli("fit", *args, "--trainer.max_epochs", "2", "--ckpt_path", "last", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert (
+        f"--ckpt_path last: resuming from {last.relative_to(tmp_path)}" in second.stdout or str(last) in second.stdout
+    )
+    resumed = torch.load(tmp_path / "runs" / "resume" / "version_1" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert resumed["epoch"] == 1 and resumed["global_step"] == 2 * 13  # 400 images in 32s: 13 steps an epoch
+
+
+def test_fast_dev_run_claims_no_accuracy(tiny_dir, tmp_path):
+    args = tiny_args(tiny_dir, tmp_path / "runs", "smoke")
+    result = cli("fit", "--config", "seed_mlp", *args, "--trainer.fast_dev_run", "true", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "accuracy:" not in result.stdout and "no accuracy to report" in result.stdout
+
+
+def test_help_lists_every_subcommand_and_the_configs(tmp_path):
+    result = cli("--help", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0
+    for name in ("fit", "validate", "test", "predict", "reproduce", "sweep", "collect", *SHIPPED):
+        assert f"\n  {name}" in result.stdout, name
+
+
+@pytest.mark.parametrize("arg", [["--config", "nosuch"], ["--config=nosuch.yaml"]])
+def test_an_unknown_config_is_one_line_with_the_names(arg, tmp_path):
+    result = cli("fit", *arg, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("lightning-mnist: error: --config nosuch") and all(name in line for name in SHIPPED)
+
+
+def test_a_normal_fit_prints_no_deprecation_warning(tiny_dir, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "lightning_mnist.cli", "fit", "--config", "seed_mlp", "--trainer.max_epochs", "1",
+         *tiny_args(tiny_dir, tmp_path / "runs", "quiet")],
+        cwd=tmp_path, env=dict(env, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "deprecat" not in output.lower() and "logging interval" not in output, output[-3000:]
+    assert "test accuracy" in result.stdout

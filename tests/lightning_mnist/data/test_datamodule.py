@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import weakref
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 from lightning_mnist import InMemoryDataset, MNISTDataModule, ShardSampler, SoftmaxRegression
 from lightning_mnist.backend import pl
 from lightning_mnist.data import datasets
+from lightning_mnist.models.grouping import Decision
 
 N_TRAIN, N_TEST = 200, 97
 
@@ -26,9 +28,16 @@ def _fresh_cache():
 
 
 def _dm(tiny, **kwargs) -> MNISTDataModule:
+    kwargs.setdefault("val_split", "test")  # the whole training split, as the notebook
     dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", download=False, **kwargs)
     dm.setup("fit")
     return dm
+
+
+class FakeTrainer:
+    """What the DataModule asks a Trainer: one process."""
+
+    world_size, global_rank = 1, 0
 
 
 def _indices(sampler) -> list[int]:
@@ -95,7 +104,7 @@ def test_in_memory_dataset_getitems_is_indexing():
     xi, yi = ds[7]
     assert torch.equal(xi, x[7]) and int(yi) == 7
     for idx in ([3, 1, 4, 1, 5], [10, 11, 12, 13], [49], [0, 2, 4], list(range(50))):
-        xb, yb = ds.__getitems__(idx)
+        xb, yb = ds.gather(idx)
         assert torch.equal(xb, x[idx]) and torch.equal(yb, y[idx])
 
 
@@ -106,7 +115,7 @@ def test_contiguous_runs_are_views():
     assert xb.data_ptr() == x[10].data_ptr() and _shares_storage(xb, x)
     assert yb.data_ptr() == y[10].data_ptr()
     assert torch.equal(xb, x[10:20]) and torch.equal(yb, y[10:20])
-    xb, _ = ds.__getitems__([3, 1, 4])  # a gather: a copy, as it must be
+    xb, _ = ds.gather([3, 1, 4])  # a gather: a copy, as it must be
     assert not _shares_storage(xb, x)
 
 
@@ -126,10 +135,9 @@ def test_dataloader_batch_equals_indexed_tensors(tiny):
 def test_grouped_steps_hand_over_the_same_minibatches(tiny, group):
     """steps_per_execution=K: lists of K views into one gather, the K=1 minibatches in order."""
     single, grouped = _dm(tiny, batch_size=32), _dm(tiny, batch_size=32, steps_per_execution=group)
-    # The module takes the offer in on_fit_start (lightning_mnist.models.module); here, by hand.
-    grouped.trainer = SimpleNamespace(
-        world_size=1, global_rank=0, lightning_module=SimpleNamespace(grouped_steps=group)
-    )
+    # GroupedSteps.decide tells the DataModule in on_fit_start (lightning_mnist.models.grouping); here, by hand.
+    grouped.trainer = FakeTrainer()
+    grouped.take_grouping(Decision(group, trainer=weakref.ref(grouped.trainer)))
     single_loader, grouped_loader = single.train_dataloader(), grouped.train_dataloader()
     single_loader.sampler.set_epoch(2)
     grouped_loader.sampler.set_epoch(2)
@@ -145,8 +153,10 @@ def test_grouped_steps_hand_over_the_same_minibatches(tiny, group):
 def test_groups_only_for_a_module_that_takes_them(tiny):
     """steps_per_execution is an offer: any other module gets ordinary (x, y) batches."""
     dm = _dm(tiny, batch_size=32, steps_per_execution=3)
-    for module in (None, SimpleNamespace(), SimpleNamespace(grouped_steps=1)):
-        dm.trainer = SimpleNamespace(world_size=1, global_rank=0, lightning_module=module)
+    for decision in (None, Decision(1), Decision(3, trainer=weakref.ref(FakeTrainer()))):  # another fit's
+        dm.trainer = FakeTrainer()
+        if decision is not None:
+            dm.take_grouping(decision)
         x, y = next(iter(dm.train_dataloader()))
         assert x.shape == (32, 784) and y.shape == (32,)
 
@@ -268,7 +278,9 @@ def test_trainer_reshuffles_each_epoch(tiny, helpers):
         def on_train_batch_start(self, trainer, module, batch, batch_idx):
             seen.append((trainer.current_epoch, helpers.image_ids(batch[0]).tolist()))
 
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", download=False, batch_size=64, seed=5)
+    dm = MNISTDataModule(
+        val_split="test", data_dir=str(tiny.data_dir), dataset="tiny", download=False, batch_size=64, seed=5
+    )
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
@@ -369,7 +381,7 @@ DDP_SCRIPT = textwrap.dedent('''
 
     def run(data_dir, md5s, devices, out):
         DATASETS["tiny"] = DatasetSpec(name="tiny", md5s=md5s, mirrors=())
-        dm = MNISTDataModule(data_dir=data_dir, dataset="tiny", batch_size=None,
+        dm = MNISTDataModule(val_split="test", data_dir=data_dir, dataset="tiny", batch_size=None,
                              eval_batch_size=None, download=False)
         model = SoftmaxRegression(lr=1.0, l1=1e-4, l2=1e-3)
         record = Record()

@@ -157,7 +157,9 @@ def test_verify_checksums_off_accepts_other_content_but_not_bad_structure(tiny, 
     np.testing.assert_array_equal(got, labels)
     with pytest.raises(DataError, match="content md5"):  # not served from the unverified cache
         load_split(tiny.spec, tiny.data_dir, "train")
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", download=False, verify_checksums=False)
+    dm = MNISTDataModule(
+        val_split="test", data_dir=str(tiny.data_dir), dataset="tiny", download=False, verify_checksums=False
+    )
     dm.setup("fit")
     np.testing.assert_array_equal(dm.train_set.y.numpy(), labels)
     labels[7] = 10
@@ -206,7 +208,7 @@ def test_load_split_missing_file_says_where(tiny):
 
 def test_datamodule_offline_error_says_where(tmp_path, make_tiny):
     tiny = make_tiny(write=False)
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", download=False)
+    dm = MNISTDataModule(val_split="test", data_dir=str(tiny.data_dir), dataset="tiny", download=False)
     with pytest.raises(DataError, match=re.escape(f"into {tiny.data_dir}")):
         dm.prepare_data()
     with pytest.raises(DataError, match="downloads are disabled"):
@@ -283,7 +285,7 @@ def test_default_dir_system_copy_then_cache(make_tiny, monkeypatch, tmp_path):
 
 @pytest.mark.data
 def test_real_mnist_verifies(mnist_dir):
-    dm = MNISTDataModule(data_dir=str(mnist_dir), download=False)
+    dm = MNISTDataModule(val_split="test", data_dir=str(mnist_dir), download=False)
     dm.setup("fit")
     assert dm.train_set.x.shape == (60000, 784) and dm.test_set.x.shape == (10000, 784)
     assert dm.train_set.y.bincount().tolist()[:3] == [5923, 6742, 5958]
@@ -293,7 +295,7 @@ def test_real_mnist_verifies(mnist_dir):
 
 @pytest.mark.data
 def test_real_fashion_mnist(fashion_dir):
-    dm = MNISTDataModule(dataset="fashion-mnist", download=False)
+    dm = MNISTDataModule(val_split="test", dataset="fashion-mnist", download=False)
     checkout = datasets.CHECKOUT_DATA / "fashion-mnist"
     assert dm.data_dir == (checkout if checkout.is_dir() else fashion_dir)
     dm.setup("test")

@@ -189,7 +189,7 @@ def test_ensure_files_downloads_missing(tiny, served, monkeypatch):
     spec = datasets.DatasetSpec("tiny", tiny.spec.md5s, (served.url("a"),))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
     (tiny.data_dir / "t10k-labels-idx1-ubyte").write_bytes(tiny.contents["t10k-labels-idx1-ubyte"])
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", batch_size=None)
+    dm = MNISTDataModule(val_split="test", data_dir=str(tiny.data_dir), dataset="tiny", batch_size=None)
     dm.prepare_data()
     assert sorted(name for _, name, _ in served.requests) == sorted(
         s + ".gz" for s in tiny.contents if s != "t10k-labels-idx1-ubyte"
@@ -212,7 +212,7 @@ def test_ensure_files_downloads_missing(tiny, served, monkeypatch):
 def test_setup_downloads_without_prepare_data(tiny, served, monkeypatch):
     spec = datasets.DatasetSpec("tiny", tiny.spec.md5s, (served.url("a"),))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir / "sub" / "dir"), dataset="tiny")
+    dm = MNISTDataModule(val_split="test", data_dir=str(tiny.data_dir / "sub" / "dir"), dataset="tiny")
     dm.setup("test")
     np.testing.assert_array_equal(dm.test_set.y.numpy(), tiny.arrays["t10k-labels-idx1-ubyte"])
 

@@ -304,7 +304,9 @@ def test_bad_download_arguments(clean_env, kwargs, message):
 
 
 def test_datamodule_mirrors_argument(tiny, served, clean_env):
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny", mirrors=[served.url("m")], timeout=5)
+    dm = MNISTDataModule(
+        val_split="test", data_dir=str(tiny.data_dir), dataset="tiny", mirrors=[served.url("m")], timeout=5
+    )
     dm.prepare_data()
     assert {m for m, _, _ in served.requests} == {"m"} and len(served.requests) == 4
     dm.setup("fit")
@@ -316,7 +318,7 @@ def test_datamodule_mirrors_and_timeout_from_environment(tiny, served, clean_env
     clean_env.setenv(download.ENV_TIMEOUT, "0.3")
     served.modes["stuck"] = "stall"
     served.cut_at = 10
-    dm = MNISTDataModule(data_dir=str(tiny.data_dir), dataset="tiny")
+    dm = MNISTDataModule(val_split="test", data_dir=str(tiny.data_dir), dataset="tiny")
     t0 = time.monotonic()
     dm.prepare_data()
     assert time.monotonic() - t0 < 15

@@ -38,6 +38,8 @@ N_TRAIN, N_TEST = 256, 100
 def tiny_dm(data_dir, cls=MNISTDataModule, **kwargs):
     kwargs.setdefault("batch_size", 64)
     kwargs.setdefault("eval_batch_size", 30)  # 100 test images: batches of 30, 30, 30, 10
+    if "val_size" not in kwargs:
+        kwargs.setdefault("val_split", "test")  # the whole training split, as the notebook
     return cls(data_dir=str(data_dir), verify_checksums=False, **kwargs)
 
 

@@ -122,7 +122,11 @@ def test_lightning_trains_the_compiled_optimizer_like_the_eager_one(tiny_dir, tm
             default_root_dir=tmp_path,
         )
         dm = MNISTDataModule(
-            data_dir=str(tiny_dir), verify_checksums=False, batch_size=32, steps_per_execution=steps_per_execution
+            val_split="test",
+            data_dir=str(tiny_dir),
+            verify_checksums=False,
+            batch_size=32,
+            steps_per_execution=steps_per_execution,
         )
         trainer.fit(model, datamodule=dm)
         assert trainer.global_step == 16

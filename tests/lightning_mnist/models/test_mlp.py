@@ -13,7 +13,6 @@ from torch import nn
 
 from lightning_mnist import DivergenceError, Layer, MLPClassifier, MNISTDataModule
 from lightning_mnist.backend import pl
-from lightning_mnist.models.grouping import grouped_steps_blocker, nobody_listens_to_backward
 from lightning_mnist.models.optimizers import make_optimizer
 from lightning_mnist.models.presets import depth_member, seed_dropout, width_member
 
@@ -26,7 +25,7 @@ def tiny_dir(helpers, tmp_path):
 
 def tiny_dm(data_dir, **kwargs) -> MNISTDataModule:
     kwargs.setdefault("batch_size", 64)
-    return MNISTDataModule(data_dir=str(data_dir), verify_checksums=False, **kwargs)
+    return MNISTDataModule(val_split="test", data_dir=str(data_dir), verify_checksums=False, **kwargs)
 
 
 def trainer(tmp_path, max_epochs: int, **kwargs) -> pl.Trainer:
@@ -247,20 +246,19 @@ def test_backward_hooks_reach_callbacks_that_listen(tiny_dir, tmp_path):
         assert torch.equal(a, b)
 
 
-def test_backward_dispatch_is_skipped_only_when_nothing_can_listen():
-    model = MLPClassifier([Layer(8)])
-    assert nobody_listens_to_backward(model, pl.Trainer(accelerator="cpu", logger=False))
-    assert not nobody_listens_to_backward(
-        model, pl.Trainer(accelerator="cpu", logger=False, callbacks=[CountBackward()])
-    )
-    assert not nobody_listens_to_backward(model, pl.Trainer(accelerator="cpu", logger=False, precision="bf16-mixed"))
+class Watching(MLPClassifier):  # a module that listens to backward itself
+    def on_after_backward(self) -> None:
+        self.after = getattr(self, "after", 0) + 1
 
-    class Watching(MLPClassifier):  # a module that listens itself trains the textbook way
-        def on_after_backward(self) -> None:
-            pass
 
-    trainer = pl.Trainer(accelerator="cpu", logger=False)
-    assert "overrides on_after_backward" in grouped_steps_blocker(Watching([Layer(8)]), trainer)
+def test_backward_dispatch_is_skipped_only_when_nothing_can_listen(tiny_dir, tmp_path):
+    quiet, _ = grouped_fit(tiny_dir, tmp_path, 3)
+    listened, _ = grouped_fit(tiny_dir, tmp_path, 3, [CountBackward()])
+    assert quiet._grouping.direct_backward and not listened._grouping.direct_backward
+    pl.seed_everything(5)
+    watching = Watching([Layer(8)])
+    trainer(tmp_path, 1).fit(watching, datamodule=tiny_dm(tiny_dir, steps_per_execution=3))
+    assert watching.grouped_steps == 3 and not watching._grouping.direct_backward and watching.after == 10
 
 
 @pytest.mark.parametrize("max_steps", [5, 10, 12])  # inside a group, at its end, in epoch 2
@@ -297,7 +295,8 @@ def test_trained_model_pickles_without_its_trainer(tiny_dir, tmp_path):
     model, _ = grouped_fit(tiny_dir, tmp_path, 3)
     fresh = seed_dropout()
     assert len(pickle.dumps(model)) < 1.2 * len(pickle.dumps(fresh))
-    # what training leaves on the module: the grouped-steps decision, two plain values
-    assert set(vars(model)) - set(vars(fresh)) <= {"grouped_steps", "_direct_backward"}
-    assert model.grouped_steps == 3 and model._direct_backward is True
+    # what training leaves on the module: the grouped-steps decision, which holds no Trainer
+    assert set(vars(model)) - set(vars(fresh)) <= {"_grouping"}
+    assert model.grouped_steps == 3 and model._grouping.direct_backward is True
+    assert pickle.loads(pickle.dumps(model))._grouping.size == 3
     copy.deepcopy(model)

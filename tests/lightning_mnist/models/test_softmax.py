@@ -118,7 +118,9 @@ def test_nan_input_stops_training():
 @pytest.mark.data
 def test_notebook_accuracy_on_mnist(mnist_dir):
     # Notebook cells 3-6: 100 full-batch GD steps with lr=1 from zero weights.
-    dm = MNISTDataModule(data_dir=str(mnist_dir), batch_size=None, eval_batch_size=None, download=False)
+    dm = MNISTDataModule(
+        val_split="test", data_dir=str(mnist_dir), batch_size=None, eval_batch_size=None, download=False
+    )
     model = SoftmaxRegression(lr=1.0)
     trainer = _trainer(max_epochs=100)
     trainer.fit(model, datamodule=dm)

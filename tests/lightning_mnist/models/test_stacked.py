@@ -23,7 +23,7 @@ def tiny_dir(helpers, tmp_path):
 
 def tiny_dm(data_dir, **kwargs) -> MNISTDataModule:
     kwargs.setdefault("batch_size", 32)
-    return MNISTDataModule(data_dir=str(data_dir), verify_checksums=False, **kwargs)
+    return MNISTDataModule(val_split="test", data_dir=str(data_dir), verify_checksums=False, **kwargs)
 
 
 def train_set(data_dir) -> tuple[torch.Tensor, torch.Tensor]:

@@ -426,7 +426,9 @@ def test_plot_grid_writes_atomically(tmp_path, monkeypatch):
 def test_real_mnist_cells_match_sequential_and_notebook_float64(mnist_dir):
     from lightning_mnist import MNISTDataModule
 
-    dm = MNISTDataModule(data_dir=str(mnist_dir), batch_size=None, eval_batch_size=None, download=False)
+    dm = MNISTDataModule(
+        val_split="test", data_dir=str(mnist_dir), batch_size=None, eval_batch_size=None, download=False
+    )
     dm.setup()
     x, y = dm.train_set.x.flatten(1), dm.train_set.y
     x_test, y_test = dm.test_set.x.flatten(1), dm.test_set.y

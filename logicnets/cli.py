@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from .construct.compiler import compile as compile_
 from .construct.placompile import compile_function
+from .cover.unate import CoverLimitError
 from .errors import LogicError, ParseError
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
@@ -99,16 +100,19 @@ def _add_pla_limits(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=N,...",
         help=f"raise (or lower) the limits on a PLA file; keys (defaults) inputs ({defaults.inputs}), "
         f"outputs ({defaults.outputs}), terms ({defaults.terms}), cells ({defaults.cells}: terms x columns), "
-        f"bytes ({defaults.bytes}); also ${PLA_LIMITS_ENV}",
+        f"bytes ({defaults.bytes}), complement ({defaults.complement}: cubes and steps of an OFF cover); "
+        f"also ${PLA_LIMITS_ENV}",
     )
+
+
+def _pla_limits(args: argparse.Namespace) -> PlaLimits:
+    limits = PlaLimits.from_env()
+    return limits if args.pla_limits is None else PlaLimits.parse(args.pla_limits, base=limits)
 
 
 def _read_pla(args: argparse.Namespace) -> Pla:
     """The ``--pla`` file within the limits of ``--pla-limits`` over ``$LOGICNETS_PLA_LIMITS``; warnings to stderr."""
-    limits = PlaLimits.from_env()
-    if args.pla_limits is not None:
-        limits = PlaLimits.parse(args.pla_limits, base=limits)
-    pla = read_pla(args.pla, limits)
+    pla = read_pla(args.pla, _pla_limits(args))
     for warning in pla.warnings:
         print(f"logicnets: warning: {warning}", file=sys.stderr)
     return pla
@@ -170,8 +174,14 @@ def _compile_pla(args: argparse.Namespace) -> int:
     progress = Progress()
     pla = _read_pla(args)
     progress.step("read the PLA", len(pla.rows))
-    f = pla.function()
-    net = compile_function(f, progress=progress)
+    f = pla.function(cover_limit=_pla_limits(args).complement)
+    try:
+        net = compile_function(f, progress=progress)
+    except CoverLimitError as exc:
+        raise LogicError(
+            f"{args.pla}: {exc}; raise it with --pla-limits complement=N (or ${PLA_LIMITS_ENV}), "
+            "or give the OFF set in the file (.type fr)"
+        ) from None
     print(net.render())
     st = net.stats
     print(f"method: {st['method']}; hidden neurons: {net.hidden_size} (the cover has {st['cubes']} cubes)")

@@ -17,7 +17,12 @@ import numpy as np
 from ..errors import LogicError
 from ..prove.truthtable import TruthTable
 
-__all__ = ["SEPARABLE_MAX_VARS", "ThresholdFunction", "threshold_function", "unateness"]
+#: Up to this many relevant variables the smallest weights are found by trying every weight
+#: vector up to ``m + 1`` (every threshold function of <= 5 variables has one; Muroga):
+#: no integer program, so no scipy import for small neurons.
+BRUTE_FORCE_VARS = 5
+
+__all__ = ["BRUTE_FORCE_VARS", "SEPARABLE_MAX_VARS", "ThresholdFunction", "threshold_function", "unateness"]
 
 #: Most relevant variables for which separability is decided.
 SEPARABLE_MAX_VARS = 16
@@ -90,6 +95,9 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
         maximal[tuple(s0)] &= g[tuple(s1)]
     ones = np.argwhere(minimal).astype(float)
     zeros = np.argwhere(maximal).astype(float)
+    if m <= BRUTE_FORCE_VARS:
+        small = _smallest_weights(ones, zeros, m)
+        return None if small is None else _signed(small[0], small[1], rel, signs, g)
     # variables: w_1..w_m, t ; constraints: ones·w - t >= 0, zeros·w - t <= -1
     A = np.vstack([np.hstack([ones, -np.ones((len(ones), 1))]), np.hstack([zeros, -np.ones((len(zeros), 1))])])
     lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
@@ -106,8 +114,25 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
     )
     if res.x is None:
         return None
-    w_m = np.round(res.x[:m]).astype(np.int64)
-    t = round(res.x[m])
+    return _signed(np.round(res.x[:m]).astype(np.int64), round(res.x[m]), rel, signs, g)
+
+
+def _smallest_weights(ones: np.ndarray, zeros: np.ndarray, m: int) -> tuple[np.ndarray, int] | None:
+    """The weights in 1..m+1 of least sum (then least threshold) that put every minimal true
+    point at or above a threshold and every maximal false point below it; None if none."""
+    grid = np.stack(np.meshgrid(*[np.arange(1, m + 2)] * m, indexing="ij"), axis=-1).reshape(-1, m)
+    t = (grid @ ones.T).min(axis=1) if len(ones) else np.zeros(len(grid))
+    below = (grid @ zeros.T).max(axis=1) < t if len(zeros) else np.ones(len(grid), dtype=bool)
+    if not below.any():
+        return None
+    order = np.lexsort((t, grid.sum(axis=1)))
+    best = order[below[order]][0]
+    return grid[best].astype(np.int64), int(t[best])
+
+
+def _signed(w_m: np.ndarray, t: int, rel: list[int], signs: list, g: np.ndarray) -> ThresholdFunction | None:
+    """Weights of the monotone version back on the original variables (decreasing ones negated)."""
+    n, m = len(signs), len(rel)
     weights = np.zeros(n, dtype=np.int64)
     neg_total = 0
     for j, i in enumerate(rel):

@@ -52,8 +52,7 @@ def _cube_indices(c: Cube, n: int) -> np.ndarray:
 
 def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | None:
     """Smallest sub-cover of ``pool`` by an integer program (rows = classes of ON pairs)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csc_matrix
+    from ..cover.pool import solve_cover
 
     nrows = 1 << sp.n
     rng = np.random.default_rng(0)
@@ -86,20 +85,14 @@ def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | 
                 constraints[order[cid]].append(j)
     cols = [j for lst in constraints.values() for j in lst]
     rows = [i for i, lst in enumerate(constraints.values()) for _ in lst]
-    A = csc_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(constraints), len(pool)))
+    A = np.zeros((len(constraints), len(pool)), dtype=bool)
+    A[rows, cols] = True
     lits = np.array([(c.pos | c.neg).bit_count() for c in pool], dtype=float)
     cost = 1.0 + lits / (sp.n * len(pool) + 1.0)
-    res = milp(
-        cost,
-        constraints=[LinearConstraint(A, lb=1, ub=np.inf)],
-        integrality=np.ones(len(pool)),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit, "disp": False},
-    )
-    if res.x is None:
+    picked, optimal = solve_cover(A, cost, time_limit)
+    if picked is None:
         return None
-    chosen = [pool[j] for j in np.flatnonzero(np.round(res.x) > 0.5)]
-    return chosen, res.status == 0
+    return [pool[j] for j in np.flatnonzero(picked)], optimal
 
 
 #: The pool program works on dense per-output row arrays: skipped beyond this many (row, output) cells.

@@ -16,12 +16,12 @@ falling.  Brayton et al., "Logic Minimization Algorithms for VLSI Synthesis" (19
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .cubes import CubeSpace
-from .unate import complement, tautology
+from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, tautology
 
 __all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce", "supercube_of_complement"]
 
@@ -60,12 +60,22 @@ def merge_outputs(sp: CubeSpace, cover: np.ndarray) -> np.ndarray:
     return out
 
 
-def off_cover(sp: CubeSpace, F: np.ndarray, D: np.ndarray, limit: int = 200_000) -> np.ndarray:
-    """The OFF cover: per output the complement of ON ∪ DC, equal inputs merged across outputs."""
+def off_cover(
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, limit: int = COMPLEMENT_LIMIT, names: Sequence[str] = ()
+) -> np.ndarray:
+    """The OFF cover: per output the complement of ON ∪ DC, equal inputs merged across outputs.
+
+    Raises :class:`CoverLimitError` naming the output when a complement passes ``limit``.
+    """
     FD = np.vstack([F, D])
     parts = []
     for k in range(sp.m):
-        parts.append(_with_output(sp, complement(sp, _inputs(sp, FD[_feeds(sp, FD, k)]), limit), k))
+        try:
+            part = complement(sp, _inputs(sp, FD[_feeds(sp, FD, k)]), limit)
+        except CoverLimitError as exc:
+            name = names[k] if k < len(names) else str(k)
+            raise CoverLimitError(f"the OFF set of output {name} (the complement of ON ∪ DC): {exc}") from None
+        parts.append(_with_output(sp, part, k))
     return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
 
 
@@ -189,24 +199,42 @@ def expand(
 
 
 def _covered_outputs(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """For each output ``c`` feeds: is ``c`` (its inputs) inside the cubes of ``G`` for it?"""
-    meet = G[sp.empty_inputs(_inputs(sp, G) & _inputs(sp, c)) == 0]
+    """For each output ``c`` feeds: is ``c`` (its inputs) inside the cubes of ``G`` (the cubes
+    meeting it) for it?"""
+    meet = G
     cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
     ks = np.flatnonzero(sp.output_bits(c[None])[0])
     return np.array([tautology(sp, cof[_feeds(sp, meet, k)]) for k in ks.tolist()], dtype=bool)
 
 
+def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``(len(A), len(B))`` booleans: do the inputs of the two cubes intersect?  In blocks, so
+    that the pairwise words never take more than a few tens of MB."""
+    out = np.zeros((len(A), len(B)), dtype=bool)
+    step = max(1, 2_000_000 // max(1, len(B) * sp.wi))
+    for s in range(0, len(A), step):
+        x = A[s : s + step, None, : sp.wi] & B[None, :, : sp.wi]
+        out[s : s + step] = ~(np.bitwise_count(~(x | (x >> _ONE)) & sp.zero_bits).any(axis=-1))
+    return out
+
+
+def _meeting(sp: CubeSpace, c: np.ndarray, G: np.ndarray, maybe: np.ndarray) -> np.ndarray:
+    """The cubes of ``G`` marked ``maybe`` that meet ``c`` (its inputs) now."""
+    cand = G[maybe]
+    return cand[sp.empty_inputs(_inputs(sp, cand) & _inputs(sp, c)) == 0]
+
+
 def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Drop cubes that the other cubes and the don't-cares cover, smallest cubes first."""
-    order = np.argsort(sp.free_inputs(F), kind="stable")
-    F = F[order]
-    keep = np.ones(len(F), dtype=bool)
+    F = F[np.argsort(sp.free_inputs(F), kind="stable")]
+    G = np.vstack([F, D])
+    alive = np.ones(len(G), dtype=bool)
+    meets = meets_matrix(sp, F, G)
     for j in range(len(F)):
-        keep[j] = False
-        G = np.vstack([F[keep], D])
-        if not _covered_outputs(sp, F[j], G).all():
-            keep[j] = True
-    return F[keep]
+        alive[j] = False
+        if not _covered_outputs(sp, F[j], _meeting(sp, F[j], G, alive & meets[j])).all():
+            alive[j] = True
+    return F[alive[: len(F)]]
 
 
 def _sccc_of_cubes(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
@@ -263,8 +291,9 @@ def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
 
 
 def _reduced(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray | None:
-    """The smallest cube inside ``c`` holding what ``G`` leaves uncovered of it; None if nothing."""
-    meet = G[sp.empty_inputs(_inputs(sp, G) & _inputs(sp, c)) == 0]
+    """The smallest cube inside ``c`` holding what ``G`` (the cubes meeting it) leaves uncovered
+    of it; None if nothing."""
+    meet = G
     cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
     new = np.zeros(sp.words, dtype=np.uint64)
     for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
@@ -280,26 +309,31 @@ def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.
 
     Returns the cover and which cubes kept their size (still prime: expand skips them).
     """
-    F = F[np.argsort(-mini_weights(sp, F), kind="stable")].copy()
-    keep = np.ones(len(F), dtype=bool)
+    F = F[np.argsort(-mini_weights(sp, F), kind="stable")]
+    G = np.vstack([F, D])
+    alive = np.ones(len(G), dtype=bool)
+    meets = meets_matrix(sp, F, G)  # cubes only shrink: a superset of what meets later
     unchanged = np.zeros(len(F), dtype=bool)
     for j in range(len(F)):
-        keep[j] = False
-        new = _reduced(sp, F[j], np.vstack([F[keep], D]))
+        alive[j] = False
+        new = _reduced(sp, G[j], _meeting(sp, G[j], G, alive & meets[j]))
         if new is not None:
-            unchanged[j] = bool((new == F[j]).all())
-            F[j] = new
-            keep[j] = True
-    return F[keep], unchanged[keep]
+            unchanged[j] = bool((new == G[j]).all())
+            G[j] = new
+            alive[j] = True
+    keep = alive[: len(F)]
+    return G[: len(F)][keep], unchanged[keep]
 
 
 def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Reduce every cube on its own against all the others, expand the reduced cubes, and keep
     the primes that cover two or more of them: a way out of a local minimum."""
     shrunk = []
+    G = np.vstack([F, D])
+    meets = meets_matrix(sp, F, G)
     for j in range(len(F)):
-        others = np.vstack([F[:j], F[j + 1 :], D])
-        new = _reduced(sp, F[j], others)
+        meets[j, j] = False
+        new = _reduced(sp, F[j], G[meets[j]])
         if new is not None and not (new == F[j]).all():
             shrunk.append(new)
     if len(shrunk) < 2:

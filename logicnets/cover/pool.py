@@ -17,7 +17,7 @@ import numpy as np
 from .cubes import CubeSpace
 from .unate import CoverLimitError, complement, tautology
 
-__all__ = ["pool_cover"]
+__all__ = ["pool_cover", "solve_cover"]
 
 
 def _points_as_cubes(sp: CubeSpace, codes: np.ndarray, outs: np.ndarray) -> np.ndarray:
@@ -61,7 +61,50 @@ def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _solve(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, bool]:
+#: Up to this many candidate primes the set cover is first tried by branch and bound in
+#: Python (at most ``SMALL_COVER_NODES`` nodes): exact, and no scipy import for small functions.
+SMALL_COVER_COLUMNS = 64
+SMALL_COVER_NODES = 20_000
+
+
+class _OutOfNodes(Exception):
+    pass
+
+
+def _branch_and_bound(rows: list[int], cost: np.ndarray) -> np.ndarray:
+    """Cheapest set of columns (bitmask per row: the columns covering it) hitting every row."""
+    best = [float("inf"), 0]
+    costs = cost.tolist()
+    nodes = [0]
+
+    def visit(chosen: int, spent: float) -> None:
+        nodes[0] += 1
+        if nodes[0] > SMALL_COVER_NODES:
+            raise _OutOfNodes
+        if spent >= best[0]:
+            return
+        open_rows = [r for r in rows if not r & chosen]
+        if not open_rows:
+            best[0], best[1] = spent, chosen
+            return
+        row = min(open_rows, key=int.bit_count)  # the row with the fewest choices
+        for j in sorted(range(len(costs)), key=lambda j: costs[j]):
+            if row >> j & 1:
+                visit(chosen | 1 << j, spent + costs[j])
+
+    visit(0, 0.0)
+    return np.array([best[1] >> j & 1 for j in range(len(costs))], dtype=bool)
+
+
+def solve_cover(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, bool]:
+    """The cheapest columns of ``A`` (rows x columns, booleans) covering every row, and whether
+    that is proven optimal; None when nothing was found in time."""
+    if A.shape[1] <= SMALL_COVER_COLUMNS:
+        masks = [sum(1 << j for j in np.flatnonzero(row).tolist()) for row in A]
+        try:
+            return _branch_and_bound(masks, cost), True
+        except _OutOfNodes:
+            pass
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import csc_matrix
 
@@ -92,7 +135,7 @@ def pool_cover(
         A = np.stack([sp.contains(pool, p) for p in points]) if len(points) else np.zeros((0, len(pool)), bool)
         if len(points) and not A.any(axis=1).all():
             return None  # a point no prime of the pool covers: the pool cannot cover F
-        chosen, optimal = _solve(A, cost, t_end - time.perf_counter())
+        chosen, optimal = solve_cover(A, cost, t_end - time.perf_counter())
         if chosen is None:
             return None
         try:

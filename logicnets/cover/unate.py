@@ -110,31 +110,41 @@ def _cube_complement(sp: CubeSpace, c: np.ndarray) -> np.ndarray:
     return out
 
 
-def complement(sp: CubeSpace, F: np.ndarray, limit: int = 200_000) -> np.ndarray:
+#: Default bound on a complement's cubes, and on its recursion's steps.
+COMPLEMENT_LIMIT = 200_000
+
+
+def complement(sp: CubeSpace, F: np.ndarray, limit: int = COMPLEMENT_LIMIT) -> np.ndarray:
     """A cover of the points that the single-output cover ``F`` misses (input words only).
 
-    Raises :class:`CoverLimitError` when the result would pass ``limit`` cubes.
+    Raises :class:`CoverLimitError` as soon as the result or the work passes ``limit`` (cubes,
+    recursive steps): a complement can grow exponentially, and then it should stop early.
     """
-    if len(F) == 0:
-        return _universal(sp)[None].copy()
-    if (_universal(sp) == F).all(axis=1).any():
-        return np.zeros((0, sp.wi), dtype=np.uint64)
-    if len(F) == 1:
-        return _cube_complement(sp, F[0])
-    full = _universal(sp)
-    ceil = np.bitwise_or.reduce(F, axis=0)
-    if not (ceil == full).all():
-        # every cube fixes some inputs the same way: F = ceil & F', so F' = ceil' + ceil & (F')'
-        inner = complement(sp, F | (full & ~ceil), limit)
-        return np.vstack([_cube_complement(sp, ceil), inner & ceil])
-    zeros, ones = _literal_counts(sp, F)
-    i = _split_input(zeros, ones)
-    c0 = complement(sp, cofactor_input(sp, F, i, 0), limit)
-    c1 = complement(sp, cofactor_input(sp, F, i, 1), limit)
-    out = _merge(sp, c0, c1, i)
-    if len(out) > limit:
-        raise CoverLimitError(f"the complement has more than {limit} cubes")
-    return out
+    steps = [0]
+
+    def rec(F: np.ndarray) -> np.ndarray:
+        steps[0] += 1
+        if steps[0] > limit:
+            raise CoverLimitError(f"the complement needs more than {limit} steps")
+        if len(F) == 0:
+            return _universal(sp)[None].copy()
+        full = _universal(sp)
+        if (full == F).all(axis=1).any():
+            return np.zeros((0, sp.wi), dtype=np.uint64)
+        if len(F) == 1:
+            return _cube_complement(sp, F[0])
+        ceil = np.bitwise_or.reduce(F, axis=0)
+        if not (ceil == full).all():
+            # every cube fixes some inputs the same way: F = ceil & F', so F' = ceil' + ceil & (F')'
+            return np.vstack([_cube_complement(sp, ceil), rec(F | (full & ~ceil)) & ceil])
+        zeros, ones = _literal_counts(sp, F)
+        i = _split_input(zeros, ones)
+        out = _merge(sp, rec(cofactor_input(sp, F, i, 0)), rec(cofactor_input(sp, F, i, 1)), i)
+        if len(out) > limit:
+            raise CoverLimitError(f"the complement has more than {limit} cubes")
+        return out
+
+    return rec(F)
 
 
 def _merge(sp: CubeSpace, c0: np.ndarray, c1: np.ndarray, i: int) -> np.ndarray:

@@ -93,6 +93,7 @@ class PlaLimits:
     terms: int = 100_000
     cells: int = 1 << 24  # product terms x (inputs + outputs): the characters the rows keep
     bytes: int = 64 << 20  # size of the file
+    complement: int = 200_000  # cubes (and steps) of one output's OFF cover when the PLA gives none
 
     @classmethod
     def parse(cls, text: str, base: PlaLimits | None = None, source: str = "--pla-limits") -> PlaLimits:
@@ -159,9 +160,10 @@ class Pla:
     def n_outputs(self) -> int:
         return len(self.outputs)
 
-    def function(self) -> IncompleteFunction:
-        """The incompletely specified multi-output function (ON, DC, OFF per output)."""
-        return IncompleteFunction.from_pla(self)
+    def function(self, cover_limit: int = 200_000) -> IncompleteFunction:
+        """The incompletely specified multi-output function (ON, DC, OFF per output); an OFF
+        cover computed from it stops past ``cover_limit`` cubes or steps (``CoverLimitError``)."""
+        return IncompleteFunction.from_pla(self, cover_limit)
 
 
 class _Words:

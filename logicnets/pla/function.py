@@ -127,6 +127,8 @@ class IncompleteFunction:
     on_cover: np.ndarray
     dc_cover: np.ndarray
     given_off: np.ndarray | None = None
+    #: bound on the cubes (and steps) of a computed OFF or free cover, per output
+    cover_limit: int = 200_000
 
     def __post_init__(self) -> None:
         words = self.space.words
@@ -154,7 +156,7 @@ class IncompleteFunction:
 
         if self.given_off is not None:
             return self.given_off
-        return off_cover(self.space, self.on_cover, self.dc_cover)
+        return off_cover(self.space, self.on_cover, self.dc_cover, self.cover_limit, self.outputs)
 
     @cached_property
     def free_cover(self) -> np.ndarray:
@@ -164,7 +166,7 @@ class IncompleteFunction:
         if self.given_off is None:
             return self.dc_cover
         named = np.vstack([self.on_cover, self.given_off])
-        return np.vstack([self.dc_cover, off_cover(self.space, named, self.dc_cover)])
+        return np.vstack([self.dc_cover, off_cover(self.space, named, self.dc_cover, self.cover_limit, self.outputs)])
 
     @cached_property
     def on_cubes(self) -> tuple[tuple[int, int, int], ...]:
@@ -264,7 +266,7 @@ class IncompleteFunction:
         return _checked(cls(tuple(inputs), tuple(outputs), cover(on), cover(dc), given))
 
     @classmethod
-    def from_pla(cls, pla: Any) -> IncompleteFunction:
+    def from_pla(cls, pla: Any, cover_limit: int = 200_000) -> IncompleteFunction:
         """ESPRESSO's reading of a PLA's rows for its ``.type`` (see :mod:`logicnets.pla.format`)."""
         kind = pla.type
         space = CubeSpace(len(pla.inputs), len(pla.outputs))
@@ -280,7 +282,7 @@ class IncompleteFunction:
         dc = cover(_DC_CHARS) if "d" in kind else space.empty()
         off = cover(_OFF_CHARS) if "r" in kind else None
         try:
-            return _checked(cls(tuple(pla.inputs), tuple(pla.outputs), on, dc, off))
+            return _checked(cls(tuple(pla.inputs), tuple(pla.outputs), on, dc, off, cover_limit))
         except LogicError as exc:
             raise PlaError(str(exc), getattr(pla, "source", "<pla>")) from None
 
@@ -297,7 +299,9 @@ class IncompleteFunction:
             return space.from_codes(self.space.input_codes(c[rows]), bits[rows])
 
         names = tuple(self.outputs[k] for k in keep)
-        return IncompleteFunction(self.inputs, names, cover(self.on_cover), cover(self.dc_cover), cover(self.given_off))
+        return IncompleteFunction(
+            self.inputs, names, cover(self.on_cover), cover(self.dc_cover), cover(self.given_off), self.cover_limit
+        )
 
     def counts(self) -> list[tuple[int, int, int]]:
         """(ON, DC, OFF) row counts per output (small functions)."""

@@ -174,3 +174,15 @@ def test_cli_prints_the_reader_warnings(tmp_path, capsys):
     assert main(["compile", "--pla", str(path)]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"logicnets: warning: {path}:3: .ob has fewer than 3 names") and err.count("\n") == 1
+
+
+def test_an_exploding_off_set_stops_with_one_line(tmp_path, capsys):
+    # x0x1 + x2x3 + ... + x38x39: the complement has 2^20 cubes; the limit stops it early
+    n = 40
+    rows = ["-" * (2 * j) + "11" + "-" * (n - 2 * j - 2) + " 1" for j in range(n // 2)]
+    path = tmp_path / "wide.pla"
+    path.write_text(f".i {n}\n.o 1\n" + "\n".join(rows) + "\n.e\n")
+    assert main(["compile", "--pla", str(path), "--pla-limits", "complement=5000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"logicnets: error: {path}: the OFF set of output f0 (the complement of ON ∪ DC)")
+    assert "raise it with --pla-limits complement=N" in err and "\n" not in err

@@ -94,7 +94,7 @@ def test_complement_stops_at_its_limit():
     codes = np.full((8, 16), 2, dtype=np.uint8)
     for j in range(8):
         codes[j, 2 * j : 2 * j + 2] = 1  # x0x1 + x2x3 + ... : the complement has 2^8 cubes
-    with pytest.raises(CoverLimitError, match="more than 100 (cubes|steps)"):
+    with pytest.raises(CoverLimitError, match=r"more than 100 (cubes|steps)"):
         complement(sp, _input_words(sp, codes), limit=100)
     assert len(complement(sp, _input_words(sp, codes))) == 256
 

@@ -52,6 +52,10 @@ class CubeSpace:
         self.full = full
         #: per input word, the "may be 0" bit of every input in it
         self.zero_bits = full[: self.wi] & _ZERO_BITS
+        #: the same two masks of the input part as Python ints (for :mod:`.small`)
+        self.int_masks = tuple(
+            int.from_bytes(w.astype("<u8").tobytes(), "little") for w in (self.zero_bits, full[: self.wi])
+        )
 
     # -- conversion ---------------------------------------------------------------------------
     def empty(self, k: int = 0) -> np.ndarray:

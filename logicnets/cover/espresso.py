@@ -16,6 +16,7 @@ falling.  Brayton et al., "Logic Minimization Algorithms for VLSI Synthesis" (19
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -250,6 +251,10 @@ def _sccc_of_cubes(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
     return np.bitwise_and.reduce(flipped, axis=0) & full
 
 
+def _from_int(value: int, words: int) -> np.ndarray:
+    return np.frombuffer(value.to_bytes(8 * words, "little"), dtype="<u8").astype(np.uint64)
+
+
 def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
     """The smallest cube holding every point that ``F`` (input words) misses; None if none.
 
@@ -257,9 +262,13 @@ def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
     way) are read off directly; otherwise split on the most binate input, stopping as soon
     as the result is the whole space.
     """
-    from .unate import _literal_counts, _split_input, cofactor_input
+    from .small import SMALL_CUBES, sccc_ints, to_ints
+    from .unate import _int_masks, _literal_counts, _split_input, cofactor_input
 
     full = sp.full[: sp.wi]
+    if len(F) <= SMALL_CUBES:
+        got = sccc_ints(to_ints(F), *_int_masks(sp))
+        return None if got is None else _from_int(got, sp.wi)
     if len(F) == 0:
         return full.copy()
     if (full == F).all(axis=1).any():
@@ -401,6 +410,28 @@ def _loop(
     return F
 
 
+def _pool_pass(sp, F, D, R, best, seen, pool_time, note, method) -> tuple[np.ndarray, str]:
+    """More candidate primes (the ON cubes with every output they may feed, other expansion
+    orders while time allows), then the set-cover program over all of them."""
+    from .pool import pool_cover
+
+    t_end = time.perf_counter() + pool_time
+    seen.append(widest_outputs(sp, F, R))
+    rng = np.random.default_rng(0)
+    for extra in (dict(outputs_first=True), dict(rng=rng), dict(rng=rng)):
+        if time.perf_counter() > t_end - 0.5 * pool_time:
+            break
+        seen.append(expand(sp, unravel(sp, F), R, **extra))
+    pool = sp.drop_contained(np.vstack(seen))
+    note("cover of the prime pool", len(pool))
+    left = t_end - time.perf_counter()
+    got = pool_cover(sp, F, D, pool, left) if len(pool) > len(best) and left > 0 else None
+    if got is not None and len(got[0]) < len(best):
+        best = irredundant(sp, got[0], D)
+        method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
+    return best, method
+
+
 def espresso(
     sp: CubeSpace,
     F: np.ndarray,
@@ -433,16 +464,5 @@ def espresso(
             break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
     method = "espresso loop on cube covers"
     if pool_time > 0 and len(best) > 1:
-        from .pool import pool_cover
-
-        rng = np.random.default_rng(0)
-        seen += [expand(sp, unravel(sp, F), R, rng=rng) for _ in range(2)]
-        seen.append(expand(sp, unravel(sp, F), R, outputs_first=True))
-        seen.append(widest_outputs(sp, F, R))
-        pool = sp.drop_contained(np.vstack(seen))
-        note("cover of the prime pool", len(pool))
-        got = pool_cover(sp, F, D, pool, pool_time) if len(pool) > len(best) else None
-        if got is not None and len(got[0]) < len(best):
-            best = irredundant(sp, got[0], D)
-            method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
+        best, method = _pool_pass(sp, F, D, R, best, seen, pool_time, note, method)
     return best, method

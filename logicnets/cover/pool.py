@@ -51,9 +51,15 @@ def _missed_point(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.nda
     return _points_as_cubes(sp, codes, np.array([k]))[0]
 
 
-def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
+class _OutOfTime(Exception):
+    pass
+
+
+def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray, t_end: float) -> list[np.ndarray]:
     out = []
     for c in F:
+        if time.perf_counter() > t_end:
+            raise _OutOfTime
         for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
             p = _missed_point(sp, c, k, G)
             if p is not None:
@@ -139,8 +145,8 @@ def pool_cover(
         if chosen is None:
             return None
         try:
-            missed = _missed(sp, F, np.vstack([pool[chosen], D]))
-        except CoverLimitError:
+            missed = _missed(sp, F, np.vstack([pool[chosen], D]), t_end)
+        except (CoverLimitError, _OutOfTime):
             return None
         if not missed:
             return pool[chosen], optimal

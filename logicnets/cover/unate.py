@@ -69,9 +69,17 @@ def _volume_below_one(sp: CubeSpace, F: np.ndarray) -> bool:
     return float(np.exp2(free.astype(np.float64) - sp.n).sum()) < 1.0 - 1e-12
 
 
+def _int_masks(sp: CubeSpace) -> tuple[int, int]:
+    return sp.int_masks
+
+
 def tautology(sp: CubeSpace, F: np.ndarray) -> bool:
     """Does the single-output cover ``F`` (input words only) hold every input point?"""
+    from .small import SMALL_CUBES, tautology_ints, to_ints
+
     while True:
+        if len(F) <= SMALL_CUBES:
+            return tautology_ints(to_ints(F), *_int_masks(sp), sp.n)
         if len(F) == 0:
             return False
         if (_universal(sp) == F).all(axis=1).any():

@@ -1,0 +1,114 @@
+"""Tautology and the supercube of a complement on small covers held as Python ints.
+
+Why: the recursions of :mod:`.unate` end in very many tiny covers (a few cubes), where a numpy
+call costs more than the work.  A cube as one Python int (the same two bits per input) makes
+each step a handful of integer operations.  Same algorithms, same answers (tested against the
+numpy versions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SMALL_CUBES", "sccc_ints", "tautology_ints", "to_ints"]
+
+#: Covers up to this many cubes take the integer path.
+SMALL_CUBES = 24
+
+
+def to_ints(F: np.ndarray) -> list[int]:
+    """Each row of input words as one int (word 0 least significant)."""
+    return [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in F]
+
+
+def _literals(cubes: list[int], zero: int) -> tuple[int, int]:
+    lit0 = lit1 = 0
+    for c in cubes:
+        lit0 |= c & ~(c >> 1) & zero
+        lit1 |= (c >> 1) & ~c & zero
+    return lit0, lit1
+
+
+def _split(cubes: list[int], binate: int) -> int:
+    """The even bit of the binate input that the most cubes fix."""
+    best, best_count = 0, -1
+    b = binate
+    while b:
+        low = b & -b
+        mask = low | low << 1
+        count = sum(1 for c in cubes if c & mask != mask)
+        if count > best_count:
+            best, best_count = low, count
+        b ^= low
+    return best
+
+
+def _cofactor(cubes: list[int], low: int, value: int) -> list[int]:
+    """Cubes allowing ``value`` for the input whose even bit is ``low``, made free in it."""
+    bit, both = low << value, low | low << 1
+    return [c | both for c in cubes if c & bit]
+
+
+def tautology_ints(cubes: list[int], zero: int, full: int, n: int) -> bool:
+    """Is the cover a tautology?  ``zero``: the even bits of all inputs; ``full``: all bits."""
+    while True:
+        if not cubes:
+            return False
+        if full in cubes:
+            return True
+        if sum(1 << (c & (c >> 1) & zero).bit_count() for c in cubes) < 1 << n:
+            return False
+        lit0, lit1 = _literals(cubes, zero)
+        binate = lit0 & lit1
+        if not binate:
+            return False
+        unate = lit0 ^ lit1
+        if unate:
+            cubes = [c for c in cubes if not ((c & ~(c >> 1)) | ((c >> 1) & ~c)) & unate]
+            continue
+        low = _split(cubes, binate)
+        return tautology_ints(_cofactor(cubes, low, 0), zero, full, n) and tautology_ints(
+            _cofactor(cubes, low, 1), zero, full, n
+        )
+
+
+def _sccc_unate(cubes: list[int], zero: int, full: int) -> int:
+    out = full
+    for c in cubes:
+        lits = ~(c & (c >> 1)) & zero
+        if lits and not lits & (lits - 1):  # exactly one literal
+            out &= c ^ (lits | lits << 1)
+    return out
+
+
+def sccc_ints(cubes: list[int], zero: int, full: int) -> int | None:
+    """The smallest cube holding the points the cover misses; None when it misses none."""
+    if not cubes:
+        return full
+    if full in cubes:
+        return None
+    lit0, lit1 = _literals(cubes, zero)
+    binate = lit0 & lit1
+    if not binate:
+        out = _sccc_unate(cubes, zero, full)
+        return None if ~(out | out >> 1) & zero else out
+    ceil = 0
+    for c in cubes:
+        ceil |= c
+    if ceil != full:
+        fixed = _sccc_unate([ceil], zero, full)
+        if fixed == full:
+            return fixed
+        inner = sccc_ints([c | (full & ~ceil) for c in cubes], zero, full)
+        return fixed if inner is None else (inner & ceil) | fixed
+    low = _split(cubes, binate)
+    result = None
+    for value in (0, 1):
+        part = sccc_ints(_cofactor(cubes, low, value), zero, full)
+        if part is None:
+            continue
+        part &= ~(low << (1 - value))  # inside the half x = value
+        result = part if result is None else result | part
+        if result == full:
+            return result
+    return result

@@ -226,6 +226,15 @@ def source_digest(src: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def _shown(path: Path) -> str:
+    """A path as the report shows it: under the home folder as ~, beside the checkout relative."""
+    path = Path(path).resolve()
+    for base, name in ((Path(ROOT).parent, ".."), (Path.home(), "~")):
+        if path.is_relative_to(base):
+            return str(Path(name) / path.relative_to(base))
+    return str(path)
+
+
 def build_espresso(src: Path, cache: Path, rebuild: bool = False) -> tuple[str | None, str]:
     """Path of an espresso binary built from ``src`` (cached by digest) or None, and how/why."""
     if not src.is_dir():
@@ -236,7 +245,7 @@ def build_espresso(src: Path, cache: Path, rebuild: bool = False) -> tuple[str |
     target = cache / f"espresso-{digest}"
     binary = target / "bin" / "espresso"
     if binary.exists() and not rebuild:
-        return str(binary), f"cached build {binary} of {src} (sources {digest})"
+        return str(binary), f"cached build {_shown(binary)} of {_shown(src)} (sources {digest})"
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
     try:

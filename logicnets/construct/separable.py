@@ -22,7 +22,14 @@ from ..prove.truthtable import TruthTable
 #: no integer program, so no scipy import for small neurons.
 BRUTE_FORCE_VARS = 5
 
-__all__ = ["BRUTE_FORCE_VARS", "SEPARABLE_MAX_VARS", "ThresholdFunction", "threshold_function", "unateness"]
+__all__ = [
+    "BRUTE_FORCE_VARS",
+    "SEPARABLE_MAX_VARS",
+    "ThresholdFunction",
+    "separating_weights",
+    "threshold_function",
+    "unateness",
+]
 
 #: Most relevant variables for which separability is decided.
 SEPARABLE_MAX_VARS = 16
@@ -98,15 +105,23 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
     if m <= BRUTE_FORCE_VARS:
         small = _smallest_weights(ones, zeros, m)
         return None if small is None else _signed(small[0], small[1], rel, signs, g)
-    # variables: w_1..w_m, t ; constraints: ones·w - t >= 0, zeros·w - t <= -1
-    A = np.vstack([np.hstack([ones, -np.ones((len(ones), 1))]), np.hstack([zeros, -np.ones((len(zeros), 1))])])
-    lb = np.concatenate([np.zeros(len(ones)), np.full(len(zeros), -np.inf)])
-    ub = np.concatenate([np.full(len(ones), np.inf), np.full(len(zeros), -1.0)])
-    cost = np.concatenate([np.ones(m), [0.0]])
+    points = np.vstack([ones, zeros])
+    labels = np.concatenate([np.ones(len(ones), dtype=bool), np.zeros(len(zeros), dtype=bool)])
+    found = separating_weights(points, labels, time_limit)
+    return None if found is None else _signed(found[0], found[1], rel, signs, g)
+
+
+def separating_weights(z: np.ndarray, labels: np.ndarray, time_limit: float) -> tuple[np.ndarray, int] | None:
+    """Smallest integer weights w >= 1 and threshold t with w·z >= t exactly on the true rows
+    (an integer program, HiGHS); None if there are none."""
     from scipy.optimize import Bounds, LinearConstraint, milp  # only here: its import costs ~0.3 s
 
+    m = z.shape[1]
+    A = np.hstack([z.astype(float), -np.ones((len(z), 1))])
+    lb = np.where(labels, 0.0, -np.inf)
+    ub = np.where(labels, np.inf, -1.0)
     res = milp(
-        cost,
+        np.concatenate([np.ones(m), [0.0]]),
         constraints=[LinearConstraint(A, lb, ub)],
         integrality=np.ones(m + 1),
         bounds=Bounds(np.concatenate([np.ones(m), [-np.inf]]), np.inf),
@@ -114,7 +129,7 @@ def threshold_function(table: TruthTable, time_limit: float = 10.0) -> Threshold
     )
     if res.x is None:
         return None
-    return _signed(np.round(res.x[:m]).astype(np.int64), round(res.x[m]), rel, signs, g)
+    return np.round(res.x[:m]).astype(np.int64), round(res.x[m])
 
 
 def _smallest_weights(ones: np.ndarray, zeros: np.ndarray, m: int) -> tuple[np.ndarray, int] | None:

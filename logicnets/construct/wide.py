@@ -45,6 +45,7 @@ from ..network.network import Layer, ThresholdNetwork
 from ..prove.sat import cofactors_differ, prove_within
 from ..prove.truthtable import TruthTable
 from ..prove.verify import EXHAUSTIVE_VARS, verify
+from .separable import separating_weights
 from .symmetric import SymmetricProfile, symmetric_network
 
 __all__ = ["GRID_MAX", "MAX_GROUPS", "SAMPLE_ROWS", "WideFunction", "analyse_wide", "evaluate_rows"]
@@ -239,7 +240,7 @@ def _grid_weights(grid: np.ndarray, time_limit: float) -> tuple[list[int], list[
         if s < 0:
             g = np.flip(g, axis=axis)
     ones, zeros = _extreme_cells(g)
-    found = _separating_weights(np.vstack([ones, zeros]), np.arange(len(ones) + len(zeros)) < len(ones), time_limit)
+    found = separating_weights(np.vstack([ones, zeros]), np.arange(len(ones) + len(zeros)) < len(ones), time_limit)
     if found is None:
         return None
     w, t = found
@@ -332,26 +333,6 @@ def prove_network(
     return equal, np.array(rows, dtype=bool).reshape(-1, n), method
 
 
-def _separating_weights(z: np.ndarray, labels: np.ndarray, time_limit: float) -> tuple[np.ndarray, int] | None:
-    """Smallest integer weights w >= 1 and threshold t with w·z >= t exactly on the true rows."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    m = z.shape[1]
-    A = np.hstack([z.astype(float), -np.ones((len(z), 1))])
-    lb = np.where(labels, 0.0, -np.inf)
-    ub = np.where(labels, np.inf, -1.0)
-    res = milp(
-        np.concatenate([np.ones(m), [0.0]]),
-        constraints=[LinearConstraint(A, lb, ub)],
-        integrality=np.ones(m + 1),
-        bounds=Bounds(np.concatenate([np.ones(m), [-np.inf]]), np.inf),
-        options={"time_limit": time_limit, "disp": False},
-    )
-    if res.x is None:
-        return None
-    return np.round(res.x[:m]).astype(np.int64), round(res.x[m])
-
-
 def _cegis_neuron(
     formula: Spec, sample: np.ndarray, base: np.ndarray, signs: dict[int, int], time_limit: float, stats: dict
 ) -> ThresholdNetwork | None:
@@ -365,7 +346,7 @@ def _cegis_neuron(
     rows, labels = sample, base
     deadline = time.perf_counter() + time_limit
     for rounds in range(1, CEGIS_ROUNDS + 1):
-        found = _separating_weights(rows[:, rel] ^ flip, labels, max(0.1, deadline - time.perf_counter()))
+        found = separating_weights(rows[:, rel] ^ flip, labels, max(0.1, deadline - time.perf_counter()))
         if found is None:
             return None
         w, t = found

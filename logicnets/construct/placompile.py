@@ -92,11 +92,24 @@ def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) ->
 
 
 def cover_validity(f: IncompleteFunction) -> Callable[[int, int, int], bool]:
-    """``valid(pos, neg, outs)``: the cube meets no OFF cube of any output in ``outs``."""
+    """``valid(pos, neg, outs)``: the cube meets no OFF cube of any output in ``outs``.
+
+    The outputs a cube's inputs forbid are found once per cube (one pass over the OFF cover)
+    and kept: merging asks about the same cubes with many output sets.
+    """
     sp, off = f.space, f.off_cover
+    off_outputs = [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in off[:, sp.wi :]]
+    forbidden: dict[tuple[int, int], int] = {}
 
     def valid(pos: int, neg: int, outs: int) -> bool:
-        return not sp.intersects(sp.from_triples([(pos, neg, outs)])[0], off).any()
+        key = (pos, neg)
+        if key not in forbidden:
+            meets = np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off))
+            mask = 0
+            for r in meets.tolist():
+                mask |= off_outputs[r]
+            forbidden[key] = mask
+        return not forbidden[key] & outs
 
     return valid
 

@@ -127,13 +127,6 @@ class CubeSpace:
             out.append((pos, neg, sum(w for w, v in zip(weights, o, strict=False) if v)))
         return out
 
-    def output_cover(self, k: int) -> np.ndarray:
-        """The cube with every input free feeding output ``k`` only."""
-        c = self.full.copy()
-        c[self.wi :] = 0
-        c[self.wi + k // 64] = _ONE << np.uint64(k % 64)
-        return c
-
     # -- predicates on whole covers -------------------------------------------------------------
     def empty_inputs(self, cover: np.ndarray) -> np.ndarray:
         """Per cube: the number of input fields that are empty (00)."""
@@ -174,22 +167,17 @@ class CubeSpace:
         keep = cover[self.intersects(c, cover)]
         return keep | (self.full & ~c)
 
-    def supercube(self, cover: np.ndarray) -> np.ndarray:
-        return np.bitwise_or.reduce(cover, axis=0) if len(cover) else self.empty(1)[0]
-
     def drop_contained(self, cover: np.ndarray) -> np.ndarray:
         """Single-cube containment: drop every cube inside another (keep one of equal ones)."""
         if len(cover) < 2:
             return cover
-        order = np.argsort(-self.free_inputs(cover), kind="stable")
-        cover = np.unique(cover[order], axis=0) if len(cover) < 64 else _dedupe(cover[order])
-        order = np.argsort(-self.free_inputs(cover) * 1024 - _popcount_rows(cover[:, self.wi :]), kind="stable")
-        cover = cover[order]
+        cover = _dedupe(cover)
+        size = self.free_inputs(cover) * (self.m + 1) + _popcount_rows(cover[:, self.wi :])
+        cover = cover[np.argsort(-size, kind="stable")]  # a container comes before what it holds
         keep = np.ones(len(cover), dtype=bool)
         for i in range(len(cover)):
             if keep[i]:
-                inner = self.inside(cover[i + 1 :], cover[i])
-                keep[i + 1 :] &= ~inner
+                keep[i + 1 :] &= ~self.inside(cover[i + 1 :], cover[i])
         return cover[keep]
 
     def sharp(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -214,17 +202,6 @@ class CubeSpace:
             piece[self.wi :] = outs_left
             pieces.append(piece)
         return np.array(pieces, dtype=np.uint64).reshape(-1, self.words)
-
-    def with_outputs(self, cover: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-        out = cover.copy()
-        out[:, self.wi :] = outputs
-        return out
-
-    def for_output(self, cover: np.ndarray, k: int) -> np.ndarray:
-        """The cubes feeding output ``k``, as a single-output cover (only output ``k`` set)."""
-        mask = self.output_cover(k)
-        rows = cover[(cover[:, self.wi :] & mask[self.wi :]).any(axis=1)]
-        return self.with_outputs(rows, mask[self.wi :])
 
 
 def _bit_indices(mask: int, n: int) -> list[int]:

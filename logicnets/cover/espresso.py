@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .cubes import CubeSpace
-from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, tautology
+from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, supercube_of_complement, tautology
 
-__all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce", "supercube_of_complement"]
+__all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce"]
 
 _ONE = np.uint64(1)
 #: Covers up to this many cubes run from both starts (split and as given): cheap, sometimes better.
@@ -87,10 +87,6 @@ def _bits_of_empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
     return bits[:, : 2 * sp.n : 2].astype(bool)
 
 
-def _codes(sp: CubeSpace, cover: np.ndarray) -> np.ndarray:
-    return sp.input_codes(cover)
-
-
 def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
     """``c`` with the inputs marked in ``free`` made free."""
     out = c.copy()
@@ -116,7 +112,7 @@ def _expand_one(
     grown = c.copy()
     active = (r_out & grown[sp.wi :]).any(axis=1)
     essential = blocking[active & (left == 1)].any(axis=0)
-    code_c = _codes(sp, c[None])[0]
+    code_c = sp.input_codes(c[None])[0]
     literal = code_c < 2
     raised = np.zeros(sp.n, dtype=bool)
 
@@ -134,7 +130,7 @@ def _expand_one(
         return True
 
     if len(F):
-        differ = (_codes(sp, F) != code_c) & literal  # (d, n): literals of c that d lacks
+        differ = (sp.input_codes(F) != code_c) & literal  # (d, n): literals of c that d lacks
         need_out = F[:, sp.wi :] & ~c[sp.wi :]
         need = differ.sum(axis=1) + np.bitwise_count(need_out).sum(axis=1)
         # first the cubes that only need outputs (share this cube's inputs), then the nearest
@@ -183,7 +179,7 @@ def expand(
     order = np.argsort(mini_weights(sp, F), kind="stable")
     F = F[order]
     prime = np.zeros(len(F), dtype=bool) if prime is None else prime[order]
-    codes = _codes(sp, F)
+    codes = sp.input_codes(F)
     # raise first the inputs that most cubes leave free: the prime then covers more of F
     score = (codes == 2).sum(axis=0).astype(np.float64) if rng is None else rng.random(sp.n)
     covered = np.zeros(len(F), dtype=bool)
@@ -238,67 +234,6 @@ def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     return F[alive[: len(F)]]
 
 
-def _sccc_of_cubes(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
-    """SCCC of a unate cover: each one-literal cube confines the complement to the other
-    literal; cubes with more literals confine nothing (ESPRESSO's ``sccc_cube``)."""
-    full = sp.full[: sp.wi]
-    lits = sp.n - sp.free_inputs(F)
-    single = F[lits == 1]
-    if not len(single):
-        return full.copy()
-    fields = ~(single & (single >> _ONE)) & sp.zero_bits  # the even bit of the one literal
-    flipped = single ^ (fields | (fields << _ONE))
-    return np.bitwise_and.reduce(flipped, axis=0) & full
-
-
-def _from_int(value: int, words: int) -> np.ndarray:
-    return np.frombuffer(value.to_bytes(8 * words, "little"), dtype="<u8").astype(np.uint64)
-
-
-def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
-    """The smallest cube holding every point that ``F`` (input words) misses; None if none.
-
-    ESPRESSO's ``sccc``: the special cases (unate cover, an input every cube fixes the same
-    way) are read off directly; otherwise split on the most binate input, stopping as soon
-    as the result is the whole space.
-    """
-    from .small import SMALL_CUBES, sccc_ints, to_ints
-    from .unate import _int_masks, _literal_counts, _split_input, cofactor_input
-
-    full = sp.full[: sp.wi]
-    if len(F) <= SMALL_CUBES:
-        got = sccc_ints(to_ints(F), *_int_masks(sp))
-        return None if got is None else _from_int(got, sp.wi)
-    if len(F) == 0:
-        return full.copy()
-    if (full == F).all(axis=1).any():
-        return None
-    zeros, ones = _literal_counts(sp, F)
-    if not ((zeros > 0) & (ones > 0)).any():
-        out = _sccc_of_cubes(sp, F)
-        return None if sp.empty_inputs(out[None])[0] else out
-    ceil = np.bitwise_or.reduce(F, axis=0)
-    if not (ceil == full).all():
-        fixed = _sccc_of_cubes(sp, ceil[None])
-        if (fixed == full).all():
-            return fixed  # two inputs fixed by every cube: the complement spans everything
-        inner = supercube_of_complement(sp, F | (full & ~ceil))
-        return fixed if inner is None else (inner & ceil) | fixed
-    i = _split_input(zeros, ones)
-    word, bit = divmod(2 * i, 64)
-    result = None
-    for value in (0, 1):
-        part = supercube_of_complement(sp, cofactor_input(sp, F, i, value))
-        if part is None:
-            continue
-        part = part.copy()
-        part[word] &= ~np.uint64(1 << (bit + 1 - value))
-        result = part if result is None else result | part
-        if (result == full).all():
-            return result
-    return result
-
-
 def _reduced(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray | None:
     """The smallest cube inside ``c`` holding what ``G`` (the cubes meeting it) leaves uncovered
     of it; None if nothing."""
@@ -348,7 +283,7 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.
     if len(shrunk) < 2:
         return F
     G = np.array(shrunk, dtype=np.uint64)
-    score = (_codes(sp, G) == 2).sum(axis=0).astype(np.float64)
+    score = (sp.input_codes(G) == 2).sum(axis=0).astype(np.float64)
     extra = []
     for j in range(len(G)):
         p = _expand_one(sp, G[j], R, G, score)

@@ -21,8 +21,9 @@ import numpy as np
 
 from ..errors import LogicError
 from .cubes import CubeSpace
+from .small import SMALL_CUBES, sccc_ints, tautology_ints, to_ints
 
-__all__ = ["CoverLimitError", "complement", "tautology"]
+__all__ = ["CoverLimitError", "complement", "supercube_of_complement", "tautology"]
 
 _ONE = np.uint64(1)
 
@@ -69,17 +70,11 @@ def _volume_below_one(sp: CubeSpace, F: np.ndarray) -> bool:
     return float(np.exp2(free.astype(np.float64) - sp.n).sum()) < 1.0 - 1e-12
 
 
-def _int_masks(sp: CubeSpace) -> tuple[int, int]:
-    return sp.int_masks
-
-
 def tautology(sp: CubeSpace, F: np.ndarray) -> bool:
     """Does the single-output cover ``F`` (input words only) hold every input point?"""
-    from .small import SMALL_CUBES, tautology_ints, to_ints
-
     while True:
         if len(F) <= SMALL_CUBES:
-            return tautology_ints(to_ints(F), *_int_masks(sp), sp.n)
+            return tautology_ints(to_ints(F), *sp.int_masks, sp.n)
         if len(F) == 0:
             return False
         if (_universal(sp) == F).all(axis=1).any():
@@ -188,3 +183,61 @@ def _drop_contained_inputs(F: np.ndarray) -> np.ndarray:
         if keep[j]:
             keep[j + 1 :] &= (F[j + 1 :] & ~F[j]).any(axis=1)
     return F[keep]
+
+
+def _sccc_of_cubes(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
+    """SCCC of a unate cover: each one-literal cube confines the complement to the other
+    literal; cubes with more literals confine nothing (ESPRESSO's ``sccc_cube``)."""
+    full = sp.full[: sp.wi]
+    lits = sp.n - sp.free_inputs(F)
+    single = F[lits == 1]
+    if not len(single):
+        return full.copy()
+    fields = ~(single & (single >> _ONE)) & sp.zero_bits  # the even bit of the one literal
+    flipped = single ^ (fields | (fields << _ONE))
+    return np.bitwise_and.reduce(flipped, axis=0) & full
+
+
+def _from_int(value: int, words: int) -> np.ndarray:
+    return np.frombuffer(value.to_bytes(8 * words, "little"), dtype="<u8").astype(np.uint64)
+
+
+def supercube_of_complement(sp: CubeSpace, F: np.ndarray) -> np.ndarray | None:
+    """The smallest cube holding every point that ``F`` (input words) misses; None if none.
+
+    ESPRESSO's ``sccc``: the special cases (unate cover, an input every cube fixes the same
+    way) are read off directly; otherwise split on the most binate input, stopping as soon
+    as the result is the whole space.
+    """
+    full = sp.full[: sp.wi]
+    if len(F) <= SMALL_CUBES:
+        got = sccc_ints(to_ints(F), *sp.int_masks)
+        return None if got is None else _from_int(got, sp.wi)
+    if len(F) == 0:
+        return full.copy()
+    if (full == F).all(axis=1).any():
+        return None
+    zeros, ones = _literal_counts(sp, F)
+    if not ((zeros > 0) & (ones > 0)).any():
+        out = _sccc_of_cubes(sp, F)
+        return None if sp.empty_inputs(out[None])[0] else out
+    ceil = np.bitwise_or.reduce(F, axis=0)
+    if not (ceil == full).all():
+        fixed = _sccc_of_cubes(sp, ceil[None])
+        if (fixed == full).all():
+            return fixed  # two inputs fixed by every cube: the complement spans everything
+        inner = supercube_of_complement(sp, F | (full & ~ceil))
+        return fixed if inner is None else (inner & ceil) | fixed
+    i = _split_input(zeros, ones)
+    word, bit = divmod(2 * i, 64)
+    result = None
+    for value in (0, 1):
+        part = supercube_of_complement(sp, cofactor_input(sp, F, i, value))
+        if part is None:
+            continue
+        part = part.copy()
+        part[word] &= ~np.uint64(1 << (bit + 1 - value))
+        result = part if result is None else result | part
+        if (result == full).all():
+            return result
+    return result

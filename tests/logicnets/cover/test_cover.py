@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from logicnets.cover.cubes import CubeSpace
-from logicnets.cover.espresso import espresso, off_cover, supercube_of_complement
-from logicnets.cover.unate import CoverLimitError, complement, tautology
+from logicnets.cover.espresso import espresso, off_cover
+from logicnets.cover.unate import CoverLimitError, complement, supercube_of_complement, tautology
 from logicnets.pla.function import IncompleteFunction
 
 

@@ -85,7 +85,9 @@ def verilog_names(c: Circuit) -> tuple[list[str], list[str], list[str], list[str
         if _escapable(name) and name not in used:
             used.add(name)
             return _spelling(name)
-        base = re.sub(r"[^A-Za-z0-9_]", "_", name)
+        base = "".join(
+            c if c.isascii() and (c.isalnum() or c == "_") else "_" if c.isascii() else f"u{ord(c):04x}" for c in name
+        )
         base = base if base and not base[0].isdigit() and base not in KEYWORDS else f"n_{base}"
         new = unique_name(base, used)
         notes.append(f"// {new} is the network's {what} {json.dumps(name)}")

@@ -31,9 +31,10 @@ __all__ = ["pla_of", "to_pla"]
 
 
 def _cube(form: IntegerNeuron, n: int) -> str:
-    """The input part of an AND neuron over the inputs (``-`` where it does not look)."""
+    """The input part of an AND neuron over the inputs (``-`` where it does not look; all ``-``
+    for a neuron that is always 1, whatever weights it has)."""
     cells = ["-"] * n
-    for s, _, neg in form.literals:
+    for s, _, neg in form.literals if form.kind == "and" else ():
         cells[s] = "0" if neg else "1"
     return "".join(cells)
 
@@ -56,32 +57,35 @@ def _single_layer_cubes(form: IntegerNeuron, n: int) -> list[str] | None:
     if _is_cube(form):
         return [] if form.kind == "const0" else [_cube(form, n)]
     if form.kind == "or":
-        return [_cube(IntegerNeuron((lit,), 1), n) for lit in form.literals]
+        return [_cube(IntegerNeuron(((s, 1, neg),), 1), n) for s, _, neg in form.literals]
     return None
 
 
 def _rows(c: Circuit) -> dict[str, set[int]]:
     """Each cube's input part and the outputs (by position) that it feeds."""
-    n, rows, refused = len(c.inputs), {}, []
-    for k, (name, g) in enumerate((name, c.gates[i]) for name, i in c.outputs):
+    n, rows, refused = len(c.inputs), {}, set()  # refused: gate positions
+    for k, (_, i) in enumerate(c.outputs):
+        g = c.gates[i]
         if c.n_layers == 1:
             cubes = _single_layer_cubes(g.form, n)
         elif g.form.kind == "const1":
             cubes = ["-" * n]
         else:
             terms = _or_terms(g.form)
-            hidden = [c.gates[s - n] for s in terms or ()]
-            refused += [h.name for h in hidden if not _is_cube(h.form)]
-            cubes = None if terms is None else [_cube(h.form, n) for h in hidden if h.form.kind != "const0"]
+            refused.update(s - n for s, _, _ in g.form.literals if not _is_cube(c.gates[s - n].form))
+            kept = [c.gates[s - n].form for s in terms or ()]
+            cubes = None if terms is None else [_cube(f, n) for f in kept if f.kind != "const0"]
         if cubes is None:
-            refused.append(name)
+            refused.add(i)
             continue
         for cube in cubes:
             rows.setdefault(cube, set()).add(k)
     if refused:
+        names = [c.gates[i].name for i in sorted(refused)]
+        some = "neurons" if len(names) > 1 else "neuron"
         raise ExportError(
-            f"a PLA holds cubes (ANDs of literals) ORed into outputs; the threshold neurons "
-            f"{listed(list(dict.fromkeys(refused)))} are neither: use --blif or --verilog"
+            f"a PLA holds cubes (ANDs of literals) ORed into outputs; the threshold {some} {listed(names)} "
+            f"{'are' if len(names) > 1 else 'is'} neither: use --blif or --verilog"
         )
     return rows
 

@@ -85,3 +85,56 @@ def outputs_of(net, rows: np.ndarray) -> np.ndarray:
     """The network's own evaluation as a (rows, outputs) 0/1 array."""
     out = np.asarray(net(rows), dtype=np.uint8)
     return out.reshape(len(rows), -1)
+
+
+def pla_outputs(text: str, rows: np.ndarray) -> np.ndarray:
+    """A ``.type f`` PLA's outputs on ``rows``, read here without logicnets: an output is 1 where
+    some product term with a 1 in its column matches the row (``0``/``1`` literal, ``-`` any)."""
+    terms = [line.split() for line in text.splitlines() if line and line[0] in "01-"]
+    m = len(terms[0][1]) if terms else int(next(w for w in text.split("\n") if w.startswith(".o ")).split()[1])
+    out = np.zeros((len(rows), m), dtype=bool)
+    for ins, outs in terms:
+        match = np.ones(len(rows), dtype=bool)
+        for k, ch in enumerate(ins):
+            if ch != "-":
+                match &= rows[:, k] == int(ch)
+        for j, ch in enumerate(outs):
+            if ch == "1":
+                out[:, j] |= match
+    return out.astype(np.uint8)
+
+
+def blif_outputs(text: str, rows: np.ndarray) -> np.ndarray:
+    """A combinational BLIF model's outputs on ``rows`` (a small reader, independent of
+    logicnets): ``.inputs``, ``.outputs`` and ``.names`` covers, evaluated in dependency order;
+    a cover whose rows end in 0 gives the complement."""
+    inputs: list[str] = []
+    outputs: list[str] = []
+    blocks: list[tuple[list[str], str, list[tuple[str, str]]]] = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words or words[0] in (".model", ".end"):
+            continue
+        if words[0] == ".inputs":
+            inputs += words[1:]
+        elif words[0] == ".outputs":
+            outputs += words[1:]
+        elif words[0] == ".names":
+            blocks.append((words[1:-1], words[-1], []))
+        else:
+            assert not words[0].startswith("."), f"unexpected BLIF line {line!r}"
+            plane, value = words if len(words) == 2 else ("", words[0])
+            blocks[-1][2].append((plane, value))
+    value = {name: rows[:, k].astype(bool) for k, name in enumerate(inputs)}
+    pending = blocks
+    while pending:
+        ready = [b for b in pending if all(s in value for s in b[0])]
+        assert ready, f"signals never defined: {sorted({s for b in pending for s in b[0]} - set(value))}"
+        for fanin, out, cover in ready:
+            assert out not in value, f"{out} defined twice"
+            on = np.zeros(len(rows), dtype=bool)
+            for plane, _ in cover:
+                on |= np.all([value[s] == (c == "1") for s, c in zip(fanin, plane, strict=True) if c != "-"], axis=0)
+            value[out] = ~on if cover and cover[0][1] == "0" else on
+        pending = [b for b in pending if b not in ready]
+    return np.stack([value[name] for name in outputs], axis=1).astype(np.uint8)

@@ -25,7 +25,7 @@ from ..network.multinet import MultiOutputNetwork
 from ..network.network import Layer, ThresholdNetwork
 from ..network.neurons import IntegerNeuron, integer_forms
 
-__all__ = ["Circuit", "ExportError", "Gate", "check_words", "circuit_of", "is_word", "listed", "unique_name"]
+__all__ = ["Circuit", "ExportError", "Gate", "check_words", "circuit_of", "is_word", "listed", "neurons", "unique_name"]
 
 
 class ExportError(LogicError):
@@ -65,6 +65,16 @@ def listed(names: Sequence[str], limit: int = 8) -> str:
     """``a, b, c`` or ``a, b, ... (12 in all)``: a list short enough for one line."""
     shown = ", ".join(names[:limit])
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+
+
+def neurons(names: Sequence[str], verb: tuple[str, str] = ("has", "have")) -> str:
+    """``neuron h1 has`` or ``neurons h1, h2 have``: a refusal's subject, listed.
+
+    >>> neurons(["h1"]), neurons(["h1", "h2"], ("is", "are"))
+    ('neuron h1 has', 'neurons h1, h2 are')
+    """
+    one = len(names) == 1
+    return f"neuron{'' if one else 's'} {listed(names)} {verb[0] if one else verb[1]}"
 
 
 def unique_name(base: str, used: set[str]) -> str:
@@ -121,7 +131,7 @@ def circuit_of(net: ThresholdNetwork | MultiOutputNetwork) -> Circuit:
         width = layer.size
     if inexact:
         raise ExportError(
-            f"neurons {listed(inexact)} have weights that are not exact integers after scaling by 2^k "
+            f"{neurons(inexact)} weights that are not exact integers after scaling by 2^k "
             "(k <= 40, weight sums below 2^50), so no format can state them exactly"
         )
     outs = tuple((g.name, k) for k, g in enumerate(gates) if g.output)

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..network.neurons import IntegerNeuron
 from ..pla.format import Pla, format_pla
-from .circuit import Circuit, ExportError, check_words, circuit_of, listed
+from .circuit import Circuit, ExportError, check_words, circuit_of, neurons
 
 __all__ = ["pla_of", "to_pla"]
 
@@ -82,10 +82,9 @@ def _rows(c: Circuit) -> dict[str, set[int]]:
             rows.setdefault(cube, set()).add(k)
     if refused:
         names = [c.gates[i].name for i in sorted(refused)]
-        some = "neurons" if len(names) > 1 else "neuron"
         raise ExportError(
-            f"a PLA holds cubes (ANDs of literals) ORed into outputs; the threshold {some} {listed(names)} "
-            f"{'are' if len(names) > 1 else 'is'} neither: use --blif or --verilog"
+            f"a PLA holds cubes (ANDs of literals) ORed into outputs; the threshold "
+            f"{neurons(names, ('is', 'are'))} neither: use --blif or --verilog"
         )
     return rows
 

@@ -14,7 +14,7 @@ that a comment at the top of the module states.
 
 >>> from logicnets import compile
 >>> print(to_verilog(compile("x & ~y | z", method="threshold"), module="f"), end="")
-// written by logicnets export: 3 inputs, 0 hidden neurons, 1 outputs
+// written by logicnets export: 3 inputs, 0 hidden neurons, 1 output
 // a neuron fires when its integer weighted sum reaches its threshold: theta(z) = 1 for z >= 0
 `default_nettype none
 module f (
@@ -126,6 +126,10 @@ def assignment(form: IntegerNeuron, target: str, signal: list[str]) -> str:
     return f"  assign {target} = {left} >= {right};"
 
 
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}" + ("" if k == 1 else "s")
+
+
 def to_verilog(net: Any, module: str = "network") -> str:
     """Verilog-2001 text of a network: a module with the network's inputs and outputs as ports."""
     if not _PLAIN.match(module) or module in KEYWORDS:
@@ -136,7 +140,8 @@ def to_verilog(net: Any, module: str = "network") -> str:
     hidden = [gates[k] for k, g in enumerate(c.gates) if not g.output]
     ports = [f"  input wire {v}" for v in inputs] + [f"  output wire {v}" for v in outputs]
     lines = [
-        f"// written by logicnets export: {len(inputs)} inputs, {len(hidden)} hidden neurons, {len(outputs)} outputs",
+        f"// written by logicnets export: {_count(len(inputs), 'input')}, {_count(len(hidden), 'hidden neuron')}, "
+        f"{_count(len(outputs), 'output')}",
         "// a neuron fires when its integer weighted sum reaches its threshold: theta(z) = 1 for z >= 0",
         *notes,
         "`default_nettype none",

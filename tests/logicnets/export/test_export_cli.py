@@ -113,3 +113,13 @@ def test_console_script_exit_code(tmp_path, threshold_net):
     cmd = [sys.executable, "-m", "logicnets.cli", "export", str(threshold_net), "--pla", str(tmp_path / "m.pla")]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+
+
+def test_weights_with_no_exact_integer_form_are_refused(capsys, tmp_path):
+    from logicnets.network.network import ThresholdNetwork
+
+    path = tmp_path / "tenths.json"
+    ThresholdNetwork(["x", "y"], [([[0.1, 0.2]], [-0.25])]).save(path)
+    code, _, err = run(capsys, "export", path, "--verilog", tmp_path / "t.v", "--blif", tmp_path / "t.blif")
+    assert code == 2 and "neuron out has weights that are not exact integers" in err and err.count("\n") == 1
+    assert not (tmp_path / "t.v").exists()

@@ -64,6 +64,15 @@ def default_module_name(path: str) -> str:
     return f"n_{name}" if name[0].isdigit() or name in KEYWORDS else name
 
 
+def _check_folder(fmt: str, path: str) -> None:
+    """The nearest existing folder above ``path`` must be a folder (not a file in the way)."""
+    above = Path(path).parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if above.exists() and not above.is_dir():
+        raise LogicError(f"--{fmt} {path}: {above} is not a folder; choose another output path")
+
+
 def _check_outputs(paths: dict[str, str]) -> None:
     """Refuse the same file twice, and targets that are folders or special files, before writing."""
     seen: dict[str, str] = {}
@@ -74,6 +83,7 @@ def _check_outputs(paths: dict[str, str]) -> None:
         seen[key] = fmt
         if path == "-":
             continue
+        _check_folder(fmt, path)
         try:
             mode = os.lstat(path).st_mode
         except OSError:

@@ -123,3 +123,11 @@ def test_weights_with_no_exact_integer_form_are_refused(capsys, tmp_path):
     code, _, err = run(capsys, "export", path, "--verilog", tmp_path / "t.v", "--blif", tmp_path / "t.blif")
     assert code == 2 and "neuron out has weights that are not exact integers" in err and err.count("\n") == 1
     assert not (tmp_path / "t.v").exists()
+
+
+def test_a_file_in_the_way_of_a_folder(capsys, tmp_path, cube_net):
+    (tmp_path / "file").write_text("x\n")
+    bad = tmp_path / "file" / "sub" / "o.v"
+    code, _, err = run(capsys, "export", cube_net, "--pla", tmp_path / "ok.pla", "--verilog", bad)
+    assert code == 2 and f"{tmp_path / 'file'} is not a folder" in err and err.count("\n") == 1
+    assert not (tmp_path / "ok.pla").exists()

@@ -102,7 +102,7 @@ def to_blif(net: Any, model: str = "network", max_cubes: int = DEFAULT_MAX_CUBES
     c = circuit_of(net)
     check_words(c, "BLIF")
     signal = _signals(c)
-    lines = [f".model {model}", ".inputs " + " ".join(c.inputs), ".outputs " + " ".join(n for n, _ in c.outputs)]
+    lines = [f".model {model}", " ".join([".inputs", *c.inputs]), " ".join([".outputs", *(n for n, _ in c.outputs)])]
     for g in c.gates:
         lines += _names_block(g.form, g.name, signal, max_cubes)
     lines.append(".end")

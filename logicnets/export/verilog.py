@@ -75,28 +75,38 @@ def _spelling(name: str) -> str:
     return name if _PLAIN.match(name) and name not in KEYWORDS else f"\\{name} "
 
 
+def _fresh_base(name: str) -> str:
+    """A plain identifier close to ``name``: ``a b`` -> ``a_b``, ``α`` -> ``u03b1``, ``3x`` -> ``n_3x``."""
+    base = "".join(
+        c if c.isascii() and (c.isalnum() or c == "_") else "_" if c.isascii() else f"u{ord(c):04x}" for c in name
+    )
+    return base if base and not base[0].isdigit() and base not in KEYWORDS else f"n_{base}"
+
+
 def verilog_names(c: Circuit) -> tuple[list[str], list[str], list[str], list[str]]:
     """Verilog spellings of the inputs, the outputs and the gates (by position), and the
-    comment lines for names that had to change; distinct identifiers throughout."""
-    used: set[str] = set()  # identifiers, without the escaping backslash
-    notes: list[str] = []
+    comment lines for names that had to change; distinct identifiers throughout.
 
-    def name_of(name: str, what: str) -> str:
+    Every name Verilog can write (plain or escaped) is kept first, so a fresh name never takes
+    one of the network's own; the first of two equal names (an output named as an input) keeps it.
+    """
+    named = [(v, "input") for v in c.inputs] + [(v, "output") for v, _ in c.outputs]
+    named += [(g.name, "hidden neuron") for g in c.gates if not g.output]
+    used: set[str] = set()  # identifiers, without the escaping backslash
+    spelled: list[str | None] = [None] * len(named)
+    for k, (name, _) in enumerate(named):
         if _escapable(name) and name not in used:
             used.add(name)
-            return _spelling(name)
-        base = "".join(
-            c if c.isascii() and (c.isalnum() or c == "_") else "_" if c.isascii() else f"u{ord(c):04x}" for c in name
-        )
-        base = base if base and not base[0].isdigit() and base not in KEYWORDS else f"n_{base}"
-        new = unique_name(base, used)
-        notes.append(f"// {new} is the network's {what} {json.dumps(name)}")
-        return new
-
-    inputs = [name_of(v, "input") for v in c.inputs]
-    outputs = [name_of(v, "output") for v, _ in c.outputs]
+            spelled[k] = _spelling(name)
+    notes: list[str] = []
+    for k, (name, what) in enumerate(named):
+        if spelled[k] is None:
+            spelled[k] = unique_name(_fresh_base(name), used)
+            notes.append(f"// {spelled[k]} is the network's {what} {json.dumps(name)}")
+    n, m = len(c.inputs), len(c.outputs)
+    inputs, outputs, hidden = spelled[:n], spelled[n : n + m], iter(spelled[n + m :])
     out_of = {k: outputs[j] for j, (_, k) in enumerate(c.outputs)}
-    gates = [out_of[k] if k in out_of else name_of(g.name, "hidden neuron") for k, g in enumerate(c.gates)]
+    gates = [out_of[k] if k in out_of else next(hidden) for k in range(len(c.gates))]
     return inputs, outputs, gates, notes
 
 

@@ -14,6 +14,7 @@ import pytest
 from export_cases import PLAS, big_weights_network, formula_networks, odd_names_network, outputs_of, rows_for
 
 from logicnets.export import to_verilog
+from logicnets.network.network import ThresholdNetwork
 
 
 def make_testbench(n: int, m: int, count: int, vectors: Path, ports: list[str] | None = None) -> str:
@@ -104,9 +105,10 @@ def test_odd_names_are_escaped_or_mapped_and_stated(iverilog, tmp_path):
     text = to_verilog(net, module="dut")
     stated = dict(re.findall(r"^// (\S+) is the network's \w+(?: \w+)? (\".*\")$", text, flags=re.M))
     assert json.loads(stated["a_b"]) == "a b" and json.loads(stated["u03b1"]) == "α"
-    assert json.loads(stated["h1_1"]) == "h1" and json.loads(stated["out_put"]) == "out put"
+    assert json.loads(stated["h1_2"]) == "h1" and json.loads(stated["out_put"]) == "out put"
+    assert "wire h1_1;" in text  # the hidden neuron h1, renamed beside the input h1, needs no comment
     # ports by name: escaped identifiers end at a space; renamed ones as the comments state
-    ports = ["\\begin ", "\\x[3] ", "a_b", "u03b1", "h1", "h1_1", "out_put", "\\x[3]_1 "]
+    ports = ["\\begin ", "\\x[3] ", "a_b", "u03b1", "h1", "h1_2", "out_put", "\\x[3]_1 "]
     rows = rows_for(net.n_inputs)
     got = simulate(iverilog, tmp_path, text, rows, net.n_outputs, ports=ports)
     assert (got == outputs_of(net, rows)).all()
@@ -119,3 +121,10 @@ def test_text_form():
     assert "module m (\n  input wire a,\n  input wire b,\n  input wire c,\n  output wire out\n);" in text
     assert "  assign out = (a + 2*c) >= (1 + b);" in text
     assert text.count("assign") == 1 and text.startswith("//") and "endmodule" in text
+
+
+def test_fresh_names_never_take_the_networks_own():
+    net = ThresholdNetwork(["a b", "a_b", "3x"], [(np.array([[1.0, 1, 1]]), [-1.5])])
+    text = to_verilog(net)
+    assert "input wire a_b_1,\n  input wire a_b,\n  input wire \\3x ," in text
+    assert '// a_b_1 is the network\'s input "a b"' in text and text.count("// a_b") == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from export_cases import formula_networks
@@ -131,3 +132,20 @@ def test_a_file_in_the_way_of_a_folder(capsys, tmp_path, cube_net):
     code, _, err = run(capsys, "export", cube_net, "--pla", tmp_path / "ok.pla", "--verilog", bad)
     assert code == 2 and f"{tmp_path / 'file'} is not a folder" in err and err.count("\n") == 1
     assert not (tmp_path / "ok.pla").exists()
+
+
+def test_export_loads_no_heavy_library(tmp_path, cube_net):
+    """A network file out to three formats needs numpy only: no scipy, torch, python-sat or sympy."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from logicnets.cli import main
+        net, out = sys.argv[1:]
+        assert main(["export", net, "--pla", out + ".pla", "--blif", out + ".blif", "--verilog", out + ".v"]) == 0
+        print("LOADED", *sorted(m for m in sys.modules if "." not in m))
+        """
+    )
+    cmd = [sys.executable, "-c", code, str(cube_net), str(tmp_path / "o")]
+    loaded = set(subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout.split("LOADED", 1)[1].split())
+    heavy = {"scipy", "torch", "pysat", "sympy"}
+    assert not loaded & heavy, sorted(loaded & heavy)

@@ -81,12 +81,11 @@ def off_cover(
     return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
 
 
-def _empty_fields(sp: CubeSpace, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which input fields of each row are empty: as input words (the even bit of each empty
-    field) and as ``(rows, n)`` booleans."""
+def _empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
+    """``(rows, n)`` booleans: which input fields of each row are empty."""
     e = ~(x | (x >> _ONE)) & sp.zero_bits
     bits = np.unpackbits(np.ascontiguousarray(e.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
-    return e, bits[:, : 2 * sp.n : 2].astype(bool)
+    return bits[:, : 2 * sp.n : 2].astype(bool)
 
 
 def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -96,25 +95,6 @@ def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
         word, bit = divmod(2 * i, 64)
         out[word] |= np.uint64(3 << bit)
     return out
-
-
-def _field_words(sp: CubeSpace, marks: np.ndarray) -> np.ndarray:
-    """``(k, n)`` booleans as input words with the even bit of each marked field set."""
-    bits = np.zeros((len(marks), 64 * sp.wi), dtype=np.uint8)
-    bits[:, : 2 * sp.n : 2] = marks
-    return np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64).reshape(len(marks), sp.wi)
-
-
-def _feasible_at_start(
-    sp: CubeSpace, empty: np.ndarray, left: np.ndarray, active: np.ndarray, r_out: np.ndarray, vs, outs
-) -> np.ndarray:
-    """Which of the raises (rows of ``vs`` inputs and ``outs`` outputs) keep every active row
-    blocked, from the starting state (``empty``: each row's blocking fields as input words).
-    Raises only lower ``left`` and widen ``active``, so a raise infeasible now stays
-    infeasible: the greedy below need only try the others."""
-    lost = np.bitwise_count(empty[:, None, :] & _field_words(sp, vs)[None]).sum(axis=-1)  # (rows, raises)
-    act = active[:, None] | (r_out[:, None, :] & outs[None]).any(axis=-1)
-    return ~((left[:, None] < lost + 1) & act).any(axis=0)
 
 
 def _expand_one(
@@ -134,7 +114,7 @@ def _expand_one(
     r's outputs (``active``).  Raising an input drops it from every row; raising an output
     activates rows.  A raise is feasible while every active row keeps a blocking literal.
     """
-    empty, blocking = _empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
+    blocking = _empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
     left = blocking.sum(axis=1)
     r_out = R[:, sp.wi :]
     grown = c.copy()
@@ -142,7 +122,7 @@ def _expand_one(
     literal = sp.input_codes(c[None])[0] < 2
     raised = np.zeros(sp.n, dtype=bool)
     if len(F):
-        state = (empty, blocking, left, active, r_out)
+        state = (blocking, left, active, r_out)
         left, active = _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first)
     _raise_singles(blocking[active], left[active], literal & ~raised, order_score, raised)
     grown = _raise_inputs(sp, grown, raised)
@@ -156,21 +136,18 @@ def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
     """Raise what it takes to cover whole cubes of ``F``, nearest first (or, with
     ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
     ``raised`` and ``grown`` in place; returns the new ``left`` and ``active``."""
-    empty, blocking, left, active, r_out = state
+    blocking, left, active, r_out = state
     literal = sp.input_codes(c[None])[0] < 2
     differ = (F_codes != sp.input_codes(c[None])[0]) & literal  # (d, n): literals of c that d lacks
     need_out = F[:, sp.wi :] & ~c[sp.wi :]
     n_out = np.bitwise_count(need_out).sum(axis=1)
     need = differ.sum(axis=1) + n_out
     key = differ.sum(axis=1) * (sp.m + 1) + n_out if outputs_first else need
-    cands = [j for j in np.argsort(key, kind="stable")[:64].tolist() if need[j]]
-    if not cands:
-        return left, active
-    ok = _feasible_at_start(sp, empty, left, active, r_out, differ[cands], need_out[cands])
-    for j in [j for j, good in zip(cands, ok.tolist(), strict=True) if good]:
+    essential = blocking[active & (left == 1)].any(axis=0)  # raising one of these is never feasible
+    for j in np.argsort(key, kind="stable")[:64].tolist():
         vs = differ[j] & ~raised
         outs = need_out[j] & ~grown[sp.wi :]
-        if not (vs.any() or outs.any()):
+        if need[j] == 0 or not (vs.any() or outs.any()) or (vs & essential).any():
             continue
         new_left = left - blocking[:, vs].sum(axis=1) if vs.any() else left
         new_active = active | (r_out & outs).any(axis=1) if outs.any() else active

@@ -226,13 +226,13 @@ def _discard_unless_a_beginning(part: Path, want: _Want) -> str | None:
     what was wrong, or None when the part is kept (or there is none)."""
     try:
         with open_regular(part, "rb") as f:
-            problem = _beginning_problem(f, want)
+            empty = os.fstat(f.fileno()).st_size == 0
+            problem = None if empty else _beginning_problem(f, want)
     except FileNotFoundError:
         return None
-    if problem is not None:
+    if empty or problem is not None:
         part.unlink(missing_ok=True)
-        return f"{part.name} discarded: {problem}"
-    return None
+    return None if problem is None else f"{part.name} discarded: {problem}"
 
 
 def _beginning_problem(f, want: _Want) -> str | None:

@@ -82,11 +82,15 @@ def write_hparams_atomically(logger) -> None:
 
     def routed(*args, **kwargs):
         writer = logger.experiment  # rank zero: the ExperimentWriter; elsewhere a dummy
-        if hasattr(writer, "hparams") and hasattr(writer, "log_dir") and not _is_remote(writer.log_dir):
+        if isinstance(writer, _experiment_writer()) and not _is_remote(writer.log_dir):
             writer.log_hparams = lambda params: _log_hparams(writer, params)
         return log_hyperparams(*args, **kwargs)
 
     logger.log_hyperparams = routed
+
+
+def _experiment_writer() -> type:
+    return importlib.import_module(f"{ROOT}.loggers.csv_logs").ExperimentWriter
 
 
 def _log_hparams(writer, params: dict) -> None:

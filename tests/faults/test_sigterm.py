@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from faults_cli import subprocess_env, tiny_args, wait_for
 
@@ -24,6 +25,7 @@ class Started(Callback):
 """
 
 
+@pytest.mark.slow  # about 25 s on a busy 2-core machine: two CLI processes
 def test_sigterm_during_fit_saves_a_resumable_checkpoint_and_exits_143(data_dir, tmp_path):
     (tmp_path / "started_cb.py").write_text(STARTED)
     runs = tmp_path / "runs"

@@ -173,6 +173,24 @@ def test_lightnings_run_files_refuse_a_planted_link_or_fifo_in_a_reused_run_fold
     assert not list(runs.glob("**/*.ckpt"))  # refused before training
 
 
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_planted_metrics_csv_never_reaches_its_target(data_dir, tmp_path, capsys, monkeypatch, kind):
+    """Lightning deletes a previous run's ``metrics.csv`` when it reuses a folder (a link: the
+    link itself); what is left, a FIFO, is refused at the first write."""
+    runs, outside = tmp_path / "runs", tmp_path / "precious.csv"
+    planted = runs / "seed_mlp" / "version_0" / "metrics.csv"
+    plant(planted, kind, outside)
+    extra = ("--trainer.logger.init_args.version", "0", "--trainer.max_epochs", "1", "--test_after_fit", "false")
+    argv = ["fit", *tiny_args(data_dir, runs, *extra, "--trainer.limit_train_batches", "2")]
+    code, err = run_main(argv, capsys, monkeypatch)
+    if kind == "link":
+        assert code == 0 and outside.read_text() == "precious\n", err[-3000:]
+        assert stat.S_ISREG(os.lstat(planted).st_mode) and planted.read_text().startswith("epoch")
+    else:
+        one_line_error(code, err, str(planted), "FIFO")
+        assert stat.S_ISFIFO(os.lstat(planted).st_mode)
+
+
 def test_a_reused_run_folder_of_regular_files_is_written_whole(data_dir, tmp_path, capsys, monkeypatch):
     run = tmp_path / "runs" / "seed_mlp" / "version_0"
     run.mkdir(parents=True)

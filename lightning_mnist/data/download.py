@@ -16,7 +16,11 @@ content, are atomic.
 Limits: ``timeout`` bounds connecting and every wait for more bytes (a stalled mirror keeps
 what it sent in the part, for a resume); ``deadline`` bounds one file from one mirror (a
 mirror that trickles). Both, and the mirror list, can be set by the environment
-(:func:`download_options`).
+(:func:`download_options`). Where the content's size is known (the shipped data sets), no
+mirror can send more than any copy of it can take (:func:`max_download_bytes`), and a part is
+kept for a resume only when it can be the file's beginning: gzip that inflates to the wanted
+IDX header and not past the size. The part and the lock are opened through
+``logicnets.files.open_regular``: never through a link, never a FIFO or device.
 """
 
 from __future__ import annotations

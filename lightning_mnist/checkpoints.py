@@ -25,7 +25,7 @@ import torch
 
 from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins
 from lightning_mnist.errors import Interrupted, ResumeError
-from logicnets.files import atomic_write
+from logicnets.files import atomic_write, remove_stale_temporaries
 
 INTERRUPTED_NAME = "interrupted.ckpt"
 # What Lightning resolves itself (they name no file the user gave).
@@ -38,12 +38,18 @@ def is_url(path) -> bool:
 
 class AtomicCheckpointIO(plugins.TorchCheckpointIO):
     """``TorchCheckpointIO`` whose saves are atomic (temporary file in the same folder, fsync,
-    rename); a failed save (ENOSPC) raises ``OutputPathError`` naming the checkpoint."""
+    rename); a failed save (ENOSPC) raises ``OutputPathError`` naming the checkpoint. The first
+    save into a folder removes the temporaries that killed saves left there."""
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         if storage_options is not None or is_url(path):
             return super().save_checkpoint(checkpoint, path, storage_options)
-        atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
+        path = Path(path)
+        cleaned = self.__dict__.setdefault("_cleaned_folders", set())
+        if path.parent not in cleaned:
+            remove_stale_temporaries(path.parent)
+            cleaned.add(path.parent)
+        atomic_write(path, lambda f: torch.save(checkpoint, f))
 
 
 def checkpoint_dir(trainer) -> Path:

@@ -18,7 +18,8 @@ from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check
 from lightning_mnist.data.datamodule import MNISTDataModule
 from lightning_mnist.errors import ConfigError
 from lightning_mnist.models.module import MNISTModule
-from logicnets.files import OutputPathError, atomic_write
+from lightning_mnist.runfiles import SaveConfigAtomically, write_hparams_atomically
+from logicnets.files import OutputPathError, atomic_write, check_target
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 # Read before any --config: what every notebook experiment shares. Each shipped config holds
@@ -114,6 +115,7 @@ class MNISTCLI(lightning_cli.LightningCLI):
         for logger in built.loggers:
             if isinstance(logger, loggers.CSVLogger):
                 write_metrics_atomically(logger)
+                write_hparams_atomically(logger)
         return built
 
     def _parse_ckpt_path(self) -> None:
@@ -207,6 +209,7 @@ def _save_rows(writer) -> None:
     if not writer.metrics:
         return
     path = Path(writer.metrics_file_path)
+    check_target(path)  # a planted link is refused before it is read, not merged into the metrics
     rows = []
     if path.is_file():
         with path.open(newline="") as f:
@@ -258,6 +261,7 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         datamodule_class=MNISTDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
+        save_config_callback=SaveConfigAtomically,
         save_config_kwargs={"overwrite": True},
     )
     args = resolve_config_names(args)

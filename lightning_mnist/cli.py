@@ -76,14 +76,16 @@ def sweep_main(argv: list[str]) -> None:
 SUBCOMMANDS = {"reproduce", "sweep", "collect"}
 
 
-# Exit status of a run stopped by SIGTERM (128 + 15, what a shell reports for it): a
-# scheduler, or a wrapper script, sees the job did not finish.
+# Exit statuses of a run stopped by SIGTERM / SIGINT (128 + 15 / 2, what a shell reports for
+# them): a scheduler, or a wrapper script, sees the job did not finish.
 SIGTERM_EXIT = 143
+SIGINT_EXIT = 130
 
 
 def main(argv: list[str] | None = None) -> None:
     from lightning_mnist.backend import SIGTERMException
     from lightning_mnist.checkpoints import raise_on_sigterm
+    from lightning_mnist.interrupts import SigintRecord, record_sigint
 
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         print(overview())
         return
     try:
-        with raise_on_sigterm():
+        with raise_on_sigterm(), record_sigint():
             if command == "reproduce":
                 from lightning_mnist.study.reproduce import main as reproduce_main
 
@@ -99,11 +101,19 @@ def main(argv: list[str] | None = None) -> None:
             elif command in SUBCOMMANDS:
                 sweep_main(argv)
             else:
-                build_cli(argv)
+                built = build_cli(argv)
                 close_process_group()
+                if getattr(getattr(built, "trainer", None), "received_sigterm", False):
+                    raise Interrupted("SIGTERM")  # after the last batch: the run went on to the end
     except (Interrupted, SIGTERMException) as err:
         print(f"lightning-mnist: {interrupted_message(command, err)}", file=sys.stderr)
         raise SystemExit(SIGTERM_EXIT) from None
+    except (KeyboardInterrupt, SystemExit) as err:
+        # Lightning answers Ctrl-C inside its loops with sys.exit(1), the status of a diverging run.
+        if not (isinstance(err, KeyboardInterrupt) or SigintRecord.received):
+            raise
+        print("lightning-mnist: interrupted by SIGINT (Ctrl-C)", file=sys.stderr)
+        raise SystemExit(SIGINT_EXIT) from None
     except Exception as err:
         cause = user_error(err)
         if cause is None:

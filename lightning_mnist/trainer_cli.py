@@ -11,12 +11,22 @@ from pathlib import Path
 from types import MethodType
 
 import torch
+import yaml
 
 from lightning_mnist.backend import ROOT, LightningModule, callbacks, is_overridden, loggers, plugins
 from lightning_mnist.backend import cli as lightning_cli
-from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check_class, check_state, read_checkpoint
+from lightning_mnist.budgets import bounded_yaml_loader
+from lightning_mnist.checkpoints import (
+    AtomicCheckpointIO,
+    SaveOnSigterm,
+    check_class,
+    check_state,
+    check_swap,
+    read_checkpoint,
+)
 from lightning_mnist.data.datamodule import MNISTDataModule
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.interrupts import StopOnSigterm
 from lightning_mnist.models.module import MNISTModule
 from logicnets.files import OutputPathError, atomic_write
 
@@ -99,6 +109,8 @@ class MNISTCLI(lightning_cli.LightningCLI):
             extra.append(ProgressBar())
         if not any(isinstance(c, SaveOnSigterm) for c in extra):
             extra.append(SaveOnSigterm())
+        if not any(isinstance(c, StopOnSigterm) for c in extra):
+            extra.append(StopOnSigterm())  # validate / test / predict stop on SIGTERM too
         if trainer.get("enable_checkpointing") is not False and not any(
             isinstance(c, callbacks.ModelCheckpoint) for c in extra
         ):
@@ -121,13 +133,16 @@ class MNISTCLI(lightning_cli.LightningCLI):
         into the config, model class included, so another module's checkpoint would silently
         replace the configured model. See ``lightning_mnist.checkpoints``."""
         subcommand = self.config.get("subcommand")
-        if subcommand:
-            config = self.config[subcommand]
-            read = read_checkpoint(config.get("ckpt_path"))
-            if read is not None:
-                model = config.get("model")
-                check_class(*read, model.get("class_path") if hasattr(model, "get") else None)
+        if not subcommand:
+            return super()._parse_ckpt_path()
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        before = _model_class(self.config[subcommand])
+        # LightningCLI reads the hyperparameters of any file of that name (a file named "best" too).
+        read = read_checkpoint(Path(ckpt_path).absolute() if ckpt_path and Path(ckpt_path).is_file() else ckpt_path)
+        if read is not None:
+            check_class(*read, before)
         super()._parse_ckpt_path()
+        check_swap(ckpt_path, before, _model_class(self.config[subcommand]))
 
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict:
         """Check ``--ckpt_path`` against the built model (and ``last`` against the trainer's
@@ -136,10 +151,10 @@ class MNISTCLI(lightning_cli.LightningCLI):
         read = read_checkpoint(kwargs.get("ckpt_path"), self.trainer)
         if read is not None:
             check_state(*read, self.model)
-            if kwargs["ckpt_path"] == "last":  # found in this experiment's run directory
-                kwargs["ckpt_path"] = str(read[0])
+            if kwargs["ckpt_path"] in ("last", "best", "hpc"):  # resolved in this run
+                name, kwargs["ckpt_path"] = kwargs["ckpt_path"], str(read[0])
                 if self.trainer.is_global_zero:
-                    print(f"--ckpt_path last: resuming from {read[0]}")
+                    print(f"--ckpt_path {name}: {'resuming from' if subcommand == 'fit' else 'loading'} {read[0]}")
         if "weights_only" in kwargs and kwargs["weights_only"] is None and kwargs.get("ckpt_path") is not None:
             kwargs["weights_only"] = True
         return kwargs
@@ -221,6 +236,23 @@ def _save_rows(writer) -> None:
     writer.metrics = []
 
 
+def _model_class(config) -> str | None:
+    """The model class a subcommand's config names (None when it names none)."""
+    model = config.get("model")
+    class_path = model.get("class_path") if hasattr(model, "get") else None
+    return class_path if isinstance(class_path, str) else None
+
+
+def install_yaml_bound() -> None:
+    """Make jsonargparse's YAML loader (``--config`` files, YAML values) refuse documents whose
+    aliases expand beyond ``budgets.MAX_YAML_NODES`` (a "billion laughs"): ConfigError, one line."""
+    import jsonargparse
+
+    jsonargparse.set_loader(
+        "yaml", bounded_yaml_loader(jsonargparse.get_loader("yaml"), ConfigError), exceptions=(yaml.YAMLError,)
+    )
+
+
 def shipped_configs() -> list[str]:
     """Names of the configs shipped in ``lightning_mnist/configs`` (``defaults`` is read by all)."""
     return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem != "defaults")
@@ -261,6 +293,7 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         save_config_kwargs={"overwrite": True},
     )
     args = resolve_config_names(args)
+    install_yaml_bound()
     defaults = {"default_config_files": [str(DEFAULTS)]}
     if kwargs.get("run", True):
         options["parser_kwargs"] = {name: defaults for name in SUBCOMMANDS}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from argparse import ArgumentError
 from importlib.resources import files
 from pathlib import Path
 from types import MethodType
@@ -25,7 +26,7 @@ from lightning_mnist.checkpoints import (
     read_checkpoint,
 )
 from lightning_mnist.data.datamodule import MNISTDataModule
-from lightning_mnist.errors import ConfigError
+from lightning_mnist.errors import ConfigError, ResumeError
 from lightning_mnist.interrupts import StopOnSigterm
 from lightning_mnist.models.module import MNISTModule
 from logicnets.files import OutputPathError, atomic_write
@@ -129,19 +130,37 @@ class MNISTCLI(lightning_cli.LightningCLI):
         return built
 
     def _parse_ckpt_path(self) -> None:
-        """Check ``--ckpt_path`` before Lightning reads it: LightningCLI loads its hyperparameters
-        into the config, model class included, so another module's checkpoint would silently
-        replace the configured model. See ``lightning_mnist.checkpoints``."""
+        """LightningCLI's merge of ``--ckpt_path``'s hyperparameters into the config, done on the
+        checkpoint as ``read_checkpoint`` read it (bounded, and once), and refused in one line
+        when it would change the model class the config names, whatever keys say so. See
+        ``lightning_mnist.checkpoints``."""
         subcommand = self.config.get("subcommand")
         if not subcommand:
-            return super()._parse_ckpt_path()
+            return
         ckpt_path = self.config[subcommand].get("ckpt_path")
         before = _model_class(self.config[subcommand])
-        # LightningCLI reads the hyperparameters of any file of that name (a file named "best" too).
+        # A file named "best" or "last" is what LightningCLI would read here: check it too.
         read = read_checkpoint(Path(ckpt_path).absolute() if ckpt_path and Path(ckpt_path).is_file() else ckpt_path)
-        if read is not None:
-            check_class(*read, before)
-        super()._parse_ckpt_path()
+        if read is None:
+            return
+        check_class(*read, before)
+        hparams = {k: v for k, v in (read[1].get("hyper_parameters") or {}).items() if k != "_instantiator"}
+        if not hparams:
+            return
+        if "_class_path" in hparams:  # as LightningCLI does
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        elif "class_path" not in hparams and before:  # plain init arguments: of the configured class
+            hparams = {"class_path": before, "init_args": hparams}
+        exit_on_error, self.parser.exit_on_error = self.parser.exit_on_error, False
+        try:
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+        except ArgumentError as err:  # jsonargparse's, many lines: the hyperparameters fit no model
+            raise ResumeError(
+                f"checkpoint {ckpt_path}: its hyperparameters do not configure this run's model {before} "
+                f"({_gist(err)}); pass a checkpoint of the same model (or the config it was trained with)"
+            ) from None
+        finally:
+            self.parser.exit_on_error = exit_on_error
         check_swap(ckpt_path, before, _model_class(self.config[subcommand]))
 
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict:
@@ -241,6 +260,12 @@ def _model_class(config) -> str | None:
     model = config.get("model")
     class_path = model.get("class_path") if hasattr(model, "get") else None
     return class_path if isinstance(class_path, str) else None
+
+
+def _gist(err: BaseException) -> str:
+    """The line of a jsonargparse error that says what did not fit."""
+    lines = [line.strip(" -") for line in str(err).splitlines() if line.strip(" -")]
+    return next((line for line in lines if "not accepted" in line or "Problem" in line), lines[0] if lines else "")
 
 
 def install_yaml_bound() -> None:

@@ -35,7 +35,7 @@ import yaml
 CKPT_EXPANSION = 4
 CKPT_SLACK = 1 << 20  # 1 MiB
 MAX_CKPT_BYTES = 64 << 30  # 64 GiB
-MAX_NODES = 1 << 20
+MAX_NODES = 1 << 18
 MAX_DEPTH = 64
 TEXT_CHUNK = 64
 MAX_YAML_NODES = 100_000
@@ -94,21 +94,18 @@ def _cost(obj: Any) -> int:
 def structure_problem(obj: Any, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> str | None:
     """What is wrong with the size of ``obj`` as a tree (None: within the bounds). Shared
     references count each time they are reached, as a copy would make them; tensors are leaves.
-    Iterative, and it stops at the bound."""
+    Iterative; children are counted before they are visited, so it stops at the bound."""
     stack = [(obj, 1)]
-    nodes = 0
-    while stack:
+    nodes = _cost(obj)
+    while stack and nodes <= max_nodes:
         item, depth = stack.pop()
-        if depth > max_depth:
+        children = [] if isinstance(item, torch.Tensor) else _children(item)
+        if children and depth >= max_depth:
             return f"it is nested more than {max_depth} levels deep"
-        nodes += _cost(item)
-        if nodes > max_nodes:
-            return (
-                f"it expands to more than {max_nodes} objects once its shared references are followed "
-                "(a pickle memo bomb?)"
-            )
-        if not isinstance(item, torch.Tensor):
-            stack.extend((child, depth + 1) for child in _children(item))
+        nodes += sum(_cost(child) for child in children)
+        stack.extend((child, depth + 1) for child in children)
+    if nodes > max_nodes:
+        return f"it expands to more than {max_nodes} objects once shared references are followed (a pickle memo bomb?)"
     return None
 
 

@@ -4,10 +4,12 @@ and saved when a job is told to stop (SIGTERM).
 * ``AtomicCheckpointIO`` writes every checkpoint through ``logicnets.files.atomic_write``: a
   kill, a full disk or a crash during the save never leaves a truncated file under the final
   name (Lightning writes the final name in place).
-* ``read_checkpoint``, ``check_class`` and ``check_state`` read a ``--ckpt_path`` with
-  ``weights_only=True`` before Lightning does, and refuse URLs, missing / empty / truncated /
-  non-checkpoint files, checkpoints of another model and ``last`` when there is no last
-  checkpoint, each as one line (``ResumeError``).
+* ``read_checkpoint``, ``check_class``, ``check_swap`` and ``check_state`` read a
+  ``--ckpt_path`` with ``weights_only=True`` and within the bounds of ``lightning_mnist.budgets``
+  before Lightning does, and refuse URLs and model registries, missing / empty / truncated /
+  legacy-format / oversized / non-checkpoint files, hyperparameters that are not a dict,
+  checkpoints of another model (whatever key names its class) and ``last`` / ``best`` / ``hpc``
+  / a folder with nothing to load, each as one line (``ResumeError``).
 * ``SaveOnSigterm`` saves ``<checkpoint dir>/interrupted.ckpt`` when SIGTERM stops ``fit``;
   ``raise_on_sigterm`` turns SIGTERM outside a Lightning loop into ``Interrupted``.
 """

@@ -10,8 +10,10 @@ NAME`` (gather a sweep). Configs may be named by path or by their file name in
 
 Faults end in one line on stderr: ``lightning-mnist: error: ...`` and exit 2 for what the user
 is to fix (data, a ``--ckpt_path`` that is a URL, broken, another model's or a missing
-``last``; a bad argument; an unwritable output), 1 for a diverging run. SIGTERM exits 143:
-``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` (resume with ``--ckpt_path``),
+``last``; a bad argument; an unwritable output; an input past its bound, see
+``lightning_mnist.budgets``), 1 for a diverging run. SIGINT exits 130 and SIGTERM 143, in every
+subcommand: ``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` on SIGTERM (resume with
+``--ckpt_path``), ``validate`` / ``test`` / ``predict`` stop at the next batch,
 ``reproduce`` / ``sweep`` keep their finished points.
 """
 

@@ -139,8 +139,9 @@ class MNISTCLI(lightning_cli.LightningCLI):
             return
         ckpt_path = self.config[subcommand].get("ckpt_path")
         before = _model_class(self.config[subcommand])
-        # A file named "best" or "last" is what LightningCLI would read here: check it too.
-        read = read_checkpoint(Path(ckpt_path).absolute() if ckpt_path and Path(ckpt_path).is_file() else ckpt_path)
+        # A file named "best", "hpc" or "last" is what LightningCLI would read here: check it too.
+        special = str(ckpt_path) in ("last", "best", "hpc") and Path(ckpt_path).is_file()
+        read = read_checkpoint(Path(ckpt_path).absolute() if special else ckpt_path)
         if read is None:
             return
         check_class(*read, before)

@@ -252,3 +252,17 @@ def test_an_idx_gzip_bomb_in_the_data_folder_is_one_line_and_exit_2(data, tmp_pa
     (folder / STEMS[0]).unlink()
     gzip_bomb(folder / (STEMS[0] + ".gz"), 60_000)
     one_line_error(*run_main(fit_argv(folder, tmp_path), capsys, monkeypatch), "gzip bomb")
+
+
+@pytest.mark.parametrize("bomb", ["deflate", "memo"])
+def test_an_autoencoder_checkpoint_past_its_bounds_is_refused_by_load_autoencoder(bomb, tmp_path):
+    """The other reader of checkpoints (``--data.autoencoder_ckpt``, figures) keeps the same bounds."""
+    from lightning_mnist.models.autoencoder import AutoencoderCheckpointError, load_autoencoder
+
+    path = tmp_path / "ae.ckpt"
+    if bomb == "deflate":
+        deflate_bomb(path, 16 << 20)
+    else:
+        torch.save({"state_dict": {}, "hyper_parameters": {"decoder": memo_bomb(40)}}, path)
+    with pytest.raises(AutoencoderCheckpointError, match="refus"):
+        load_autoencoder(path)

@@ -28,6 +28,7 @@ import torch
 from lightning_mnist import budgets
 from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins, strategies
 from lightning_mnist.errors import Interrupted, ResumeError
+from lightning_mnist.interrupts import Received
 from logicnets.files import atomic_write
 
 INTERRUPTED_NAME = "interrupted.ckpt"
@@ -74,9 +75,12 @@ class SaveOnSigterm(Callback):
 @contextlib.contextmanager
 def raise_on_sigterm():
     """SIGTERM raises ``Interrupted`` here, except while a Trainer runs: Lightning then wraps
-    this handler in its own, and stops its loop itself (SIGTERMException)."""
+    this handler in its own, and stops its loop itself (SIGTERMException). Either way it is
+    remembered in ``interrupts.Received`` (a SIGTERM after a loop's last check is not lost)."""
+    Received.sigterm = False
 
     def handler(signum, frame):
+        Received.sigterm = True
         if signal.getsignal(signal.SIGTERM) is handler:
             raise Interrupted("SIGTERM")
 

@@ -87,7 +87,7 @@ SIGINT_EXIT = 130
 def main(argv: list[str] | None = None) -> None:
     from lightning_mnist.backend import SIGTERMException
     from lightning_mnist.checkpoints import raise_on_sigterm
-    from lightning_mnist.interrupts import SigintRecord, record_sigint
+    from lightning_mnist.interrupts import Received, record_sigint
 
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
@@ -103,16 +103,16 @@ def main(argv: list[str] | None = None) -> None:
             elif command in SUBCOMMANDS:
                 sweep_main(argv)
             else:
-                built = build_cli(argv)
+                build_cli(argv)
                 close_process_group()
-                if getattr(getattr(built, "trainer", None), "received_sigterm", False):
-                    raise Interrupted("SIGTERM")  # after the last batch: the run went on to the end
+                if Received.sigterm:  # after a loop's last check: the run went on to the end
+                    raise Interrupted("SIGTERM")
     except (Interrupted, SIGTERMException) as err:
         print(f"lightning-mnist: {interrupted_message(command, err)}", file=sys.stderr)
         raise SystemExit(SIGTERM_EXIT) from None
     except (KeyboardInterrupt, SystemExit) as err:
         # Lightning answers Ctrl-C inside its loops with sys.exit(1), the status of a diverging run.
-        if not (isinstance(err, KeyboardInterrupt) or SigintRecord.received):
+        if not (isinstance(err, KeyboardInterrupt) or Received.sigint):
             raise
         print("lightning-mnist: interrupted by SIGINT (Ctrl-C)", file=sys.stderr)
         raise SystemExit(SIGINT_EXIT) from None

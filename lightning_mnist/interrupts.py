@@ -6,7 +6,8 @@ Lightning stands in the way twice: it catches ``KeyboardInterrupt`` inside its l
 in the training loop, so SIGTERM during ``validate``, ``test`` or ``predict`` was noted and
 ignored (exit 0). ``record_sigint`` remembers that SIGINT came, so the CLI can tell Lightning's
 ``exit(1)`` after it from a failure; ``StopOnSigterm`` stops the evaluation and prediction loops
-at the next batch once SIGTERM came.
+at the next batch once SIGTERM came, and ``Received.sigterm`` tells the CLI of a SIGTERM that
+came after the last batch.
 """
 
 from __future__ import annotations
@@ -21,28 +22,30 @@ SIGINT_EXIT = 128 + signal.SIGINT  # 130
 SIGTERM_EXIT = 128 + signal.SIGTERM  # 143
 
 
-class SigintRecord:
-    """Whether SIGINT arrived while ``record_sigint`` was active."""
+class Received:
+    """Which signals arrived during the current command (``record_sigint``, and
+    ``checkpoints.raise_on_sigterm`` for SIGTERM)."""
 
-    received = False
+    sigint = False
+    sigterm = False
 
 
 @contextlib.contextmanager
-def record_sigint() -> Iterator[type[SigintRecord]]:
-    """SIGINT raises KeyboardInterrupt, as by default, and is remembered in ``SigintRecord``."""
-    SigintRecord.received = False
+def record_sigint() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as by default, and is remembered in ``Received``."""
+    Received.sigint = False
 
     def handler(signum, frame):
-        SigintRecord.received = True
+        Received.sigint = True
         raise KeyboardInterrupt
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread: leave signals alone
-        yield SigintRecord
+        yield
         return
     try:
-        yield SigintRecord
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -95,9 +94,21 @@ def test_sigterm_during_evaluation_or_prediction_exits_143_and_writes_no_predict
 
 
 def test_sigterm_after_the_last_batch_still_exits_143(monkeypatch, capsys):
-    """Lightning notes a SIGTERM that lands after the last batch check and carries on: the run is
-    reported as interrupted all the same."""
-    monkeypatch.setattr(cli, "build_cli", lambda argv: SimpleNamespace(trainer=SimpleNamespace(received_sigterm=True)))
+    """Lightning wraps the CLI's SIGTERM handler while a loop runs and only notes the signal; one
+    that lands after the loop's last check is reported as an interruption all the same."""
+
+    def run_as_lightning_does(argv):
+        ours = signal.getsignal(signal.SIGTERM)
+        noted = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: (noted.append(signum), ours(signum, frame)))
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # after the last batch: nothing stops the loop
+            time.sleep(0.1)
+        finally:
+            signal.signal(signal.SIGTERM, ours)
+        assert noted
+
+    monkeypatch.setattr(cli, "build_cli", run_as_lightning_does)
     monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
     with pytest.raises(SystemExit) as info:
         cli.main(["predict", "--config", "seed_mlp"])

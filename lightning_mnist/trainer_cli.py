@@ -266,7 +266,11 @@ def _model_class(config) -> str | None:
 def _gist(err: BaseException) -> str:
     """The line of a jsonargparse error that says what did not fit."""
     lines = [line.strip(" -") for line in str(err).splitlines() if line.strip(" -")]
-    return next((line for line in lines if "not accepted" in line or "Problem" in line), lines[0] if lines else "")
+    for needle in ("not accepted", "Problem", "Expected"):
+        found = [line for line in lines if needle in line]
+        if found:
+            return found[0]
+    return lines[0] if lines else ""
 
 
 def install_yaml_bound() -> None:

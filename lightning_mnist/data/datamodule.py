@@ -332,14 +332,15 @@ class MNISTDataModule(LightningDataModule):
         return self._loader(train_set, self.batch_size * group, self._at_fit_epoch(sampler), collate, resumable=True)
 
     def _at_fit_epoch(self, sampler: DistributedSampler) -> DistributedSampler:
-        """``sampler`` at the fit loop's epoch: Lightning makes a resumed fit's first iterator
-        before it calls ``set_epoch``, and a fresh sampler would start at epoch 0's order."""
+        """``sampler`` at the fit loop's epoch: a resumed fit loads the loader's state before
+        Lightning calls ``set_epoch``, and ``ResumableLoader.load_state_dict`` takes a position
+        only for the epoch the sampler is at (not one of a finished epoch)."""
         trainer = self.trainer
         if trainer is not None:
             sampler.set_epoch(trainer.fit_loop.epoch_progress.current.processed)
         return sampler
 
-    def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate, resumable: bool = False) -> DataLoader:
+    def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate, resumable=False) -> DataLoader:
         workers = self.num_workers
         options = dict(batch_size=batch_size, sampler=sampler, collate_fn=collate, num_workers=workers,
                        pin_memory=self.pin_memory, persistent_workers=workers > 0)  # fmt: skip

@@ -9,19 +9,21 @@ are left to the data side:
 * **the position**: ``ResumableLoader`` is a ``DataLoader`` with ``state_dict`` /
   ``load_state_dict``, which Lightning stores in its fit-loop state and hands back, only when
   it restarts inside an epoch. The position is what the fit loop took (its batch progress),
-  not what the iterator yielded: Lightning fetches one batch ahead;
-* **the sampler's epoch**: the first iterator of a resumed fit is made before Lightning calls
-  ``set_epoch``, so the DataModule builds the sampler at the fit loop's epoch;
-* **the random state** (torch, CUDA, NumPy, Python): restored inside the first iteration,
-  where the uninterrupted run stood. Creating a DataLoader iterator draws its worker seed from
-  the global torch generator: at an epoch boundary the uninterrupted run draws it after the
-  checkpoint, so the state is restored before the iterator is made; inside an epoch it did not,
-  so the state is restored after. The batch that Lightning fetches ahead was collated (and
-  transformed) before the checkpoint, from the state recorded before that fetch.
+  not what the iterator yielded, which a fetcher that reads ahead would overcount;
+* **the sampler's epoch**: the loader's state is loaded before Lightning calls ``set_epoch``,
+  so the DataModule builds the sampler at the fit loop's epoch, and a position is taken only
+  for that epoch;
+* **the random state** (torch, CUDA, NumPy, Python), saved by the DataModule in every
+  checkpoint and restored when the resumed fit makes its first training iterator, the last
+  moment before the next batch is fetched (and transformed) and trained. Making an iterator
+  draws its worker seed from the global torch generator: at an epoch boundary the
+  uninterrupted run drew it after the checkpoint, so the state is restored before the iterator
+  is made; inside an epoch it did not, so the state is restored after.
 
 Exact on CPU with ``num_workers=0``, and with workers when the transform draws no random
-numbers (a worker's own random stream is not saved). Hooks that run only in the resumed fit
-(``setup``, ``on_fit_start``, ``on_train_start``) must not draw from the global generators.
+numbers (a worker's own random stream is not saved). Whatever runs before the first iterator
+(``setup``, ``on_fit_start``, the model's construction) may draw; ``on_train_start``, which
+only the resumed fit runs after it, must not draw from the global generators.
 """
 
 from __future__ import annotations
@@ -37,28 +39,27 @@ from torch.utils.data import DataLoader
 
 from lightning_mnist.errors import ResumeError
 
-__all__ = ["ResumableLoader", "TrainingStream", "capture_rng", "restore_rng", "rng_state"]
+__all__ = ["ResumableLoader", "TrainingStream", "restore_rng", "rng_state"]
 
 
-def capture_rng() -> tuple:
-    """The global random state (torch, NumPy, Python, CUDA when in use) as the libraries give it:
-    cheap enough to take before every batch."""
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    return torch.get_rng_state(), np.random.get_state(), random.getstate(), cuda
-
-
-def rng_state(captured: tuple | None = None) -> dict[str, Any]:
-    """``captured`` (default: the state now) as tensors, ints and strings, so that a checkpoint
-    holding it still loads with ``weights_only=True``."""
-    cpu, (kind, keys, pos, has_gauss, cached), (version, internal, gauss_next), cuda = captured or capture_rng()
+def rng_state() -> dict[str, Any]:
+    """The global random state (torch, CUDA when in use, NumPy, Python) as tensors, ints and
+    strings, so that a checkpoint holding it still loads with ``weights_only=True``."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
     state = {
-        "torch": cpu,
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},  # fmt: skip
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
         "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64), "gauss_next": gauss_next},
     }
-    if cuda is not None:
-        state["cuda"] = cuda
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
@@ -97,7 +98,6 @@ class ResumableLoader(DataLoader):
     def __init__(self, *args: Any, stream: TrainingStream | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stream = stream
-        self.fetch_rng: tuple | None = None  # capture_rng() before the latest fetch
         self._restart: dict[str, Any] | None = None  # a loaded state, for the next pass
 
     def state_dict(self) -> dict[str, Any]:
@@ -107,18 +107,18 @@ class ResumableLoader(DataLoader):
             "epoch": int(getattr(self.sampler, "epoch", 0)),
             "batches": int(taken or 0),
             "batch_size": self.batch_size,
-            "fetch_rng": None if self.fetch_rng is None else rng_state(self.fetch_rng),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Called by Lightning before the first pass of a fit that resumes inside an epoch."""
+        if int(state.get("epoch", -1)) != int(getattr(self.sampler, "epoch", 0)):
+            return  # the position in an epoch that has finished (a fit counted in max_steps)
         if state.get("batches", 0) and state.get("batch_size") != self.batch_size:
             raise ResumeError(
                 f"the checkpoint stopped inside an epoch with {state.get('batch_size')} images per training step, "
                 f"this run takes {self.batch_size}: resume with the same batch_size and steps_per_execution"
             )
-        if int(state.get("epoch", -1)) == int(getattr(self.sampler, "epoch", 0)):  # else a finished epoch's
-            self._restart = state
+        self._restart = state
 
     def __iter__(self) -> Iterator:
         restart, self._restart = self._restart, None
@@ -128,10 +128,14 @@ class ResumableLoader(DataLoader):
                 self.sampler.skip(restart["batches"] * self.batch_size)
         elif self.stream is not None and self.stream.restarting_mid_epoch():
             self._warn_without_position()
+        # Making an iterator draws its worker seed from torch's generator. Uninterrupted, that
+        # draw came after an epoch-boundary checkpoint, and none came after a mid-epoch one.
         if rng is not None and restart is None:
-            restore_rng(rng)  # an epoch boundary: the iterator below draws its seed, as it did uninterrupted
+            restore_rng(rng)
         inner = super().__iter__()
-        return _Recording(self, inner, (restart.get("fetch_rng"), rng) if restart is not None else None)
+        if rng is not None and restart is not None:
+            restore_rng(rng)
+        return inner
 
     def _warn_without_position(self) -> None:
         taken = self.stream.batches_taken() or 0
@@ -143,29 +147,3 @@ class ResumableLoader(DataLoader):
                 "an exact run",
                 stacklevel=3,
             )
-
-
-class _Recording:
-    """The loader's iterator, recording the random state before each fetch; on a mid-epoch
-    resume, the first fetch (Lightning's fetch-ahead) replays the state recorded before it in
-    the interrupted run, and the state at the checkpoint is restored after it."""
-
-    def __init__(self, loader: ResumableLoader, inner: Iterator, replay: tuple | None) -> None:
-        self.loader, self.inner, self.replay = loader, inner, replay
-
-    def __iter__(self) -> _Recording:
-        return self
-
-    def __next__(self):
-        replay, self.replay = self.replay, None
-        if replay is not None and replay[0] is not None:
-            restore_rng(replay[0])
-        self.loader.fetch_rng = capture_rng()
-        try:
-            return next(self.inner)
-        finally:
-            if replay is not None and replay[1] is not None:
-                restore_rng(replay[1])
-
-    def __len__(self) -> int:
-        return len(self.inner)

@@ -79,7 +79,12 @@ class SigtermAt(Callback):
             signal.raise_signal(signal.SIGTERM)
 
 
-def fit(data_dir: Path, root: Path, group: int, ckpt_path=None, stop: SigtermAt | None = None) -> Trainer:
+def noise(x: torch.Tensor) -> torch.Tensor:
+    """A random transform (augmentation): drawn while Lightning fetches a batch ahead."""
+    return x + 0.05 * torch.randn_like(x)
+
+
+def fit(data_dir: Path, root: Path, group: int, ckpt_path=None, stop: SigtermAt | None = None, **data) -> Trainer:
     """One fit as the CLI sets it up (SaveOnSigterm, a ModelCheckpoint keeping last.ckpt), seeded
     as the CLI seeds it; a resumed fit starts from other random states, as a new process would."""
     seed = 1337 if ckpt_path is None else 99
@@ -93,12 +98,15 @@ def fit(data_dir: Path, root: Path, group: int, ckpt_path=None, stop: SigtermAt 
         enable_progress_bar=False,
         enable_model_summary=False,
         default_root_dir=root,
-        callbacks=[SaveOnSigterm(), callbacks.ModelCheckpoint(dirpath=root / "checkpoints", save_last="link"),
-                   *([stop] if stop else [])],  # fmt: skip
+        callbacks=[
+            SaveOnSigterm(),
+            callbacks.ModelCheckpoint(dirpath=root / "checkpoints", save_last="link"),
+            *([stop] if stop else []),
+        ],
     )
     datamodule = MNISTDataModule(
         data_dir=str(data_dir), batch_size=BATCH, eval_batch_size=60, val_split="test",
-        verify_checksums=False, steps_per_execution=group,
+        verify_checksums=False, steps_per_execution=group, **data,
     )  # fmt: skip
     trainer.fit(model(), datamodule=datamodule, ckpt_path=ckpt_path)
     return trainer
@@ -201,6 +209,17 @@ def test_last_ckpt_resumes_exactly_too(uninterrupted, data_dir, tmp_path):
         fit(data_dir, tmp_path / "a", 1, stop=SigtermAt(step=STEPS + 3))
     resumed = fit(data_dir, tmp_path / "b", 1, tmp_path / "a" / "checkpoints" / "last.ckpt")
     assert_same_run(resumed, uninterrupted[1])
+
+
+@pytest.mark.parametrize("step", [6, STEPS])
+def test_a_random_transform_resumes_exactly_too(step, data_dir, tmp_path):
+    """The batch fetched ahead of the checkpoint was transformed before it: it is transformed
+    again from the random state recorded before that fetch (textbook: a transform declines groups)."""
+    straight = fit(data_dir, tmp_path / "straight", 1, transform=noise)
+    with pytest.raises(SIGTERMException):
+        fit(data_dir, tmp_path / "a", 1, stop=SigtermAt(step=step), transform=noise)
+    resumed = fit(data_dir, tmp_path / "b", 1, tmp_path / "a" / "checkpoints" / INTERRUPTED_NAME, transform=noise)
+    assert_same_run(resumed, straight)
 
 
 def test_a_mid_epoch_resume_with_another_group_size_is_refused(data_dir, tmp_path):

@@ -231,5 +231,64 @@ def test_a_mid_epoch_resume_with_another_group_size_is_refused(data_dir, tmp_pat
         fit(data_dir, tmp_path / "b", GROUP + 1, tmp_path / "a" / "checkpoints" / INTERRUPTED_NAME)
 
 
+STOP_CALLBACK = """
+import signal
+from lightning_mnist.backend import Callback
+
+class Stop(Callback):
+    steps = 0
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        self.steps += 1
+        if self.steps == 6:
+            signal.raise_signal(signal.SIGTERM)
+"""
+
+
+def cli_fit(data_dir: Path, runs: Path, *extra: str, monkeypatch) -> int:
+    """``lightning-mnist fit --config seed_mlp`` with dropout, grouped steps, on the tiny set, in this process."""
+    from lightning_mnist import cli
+
+    monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
+    args = ["fit", "--config", "seed_mlp", "--model.init_args.layers", "[{width: 64, activation: relu, dropout: 0.2}]",
+            "--data.data_dir", str(data_dir), "--data.verify_checksums", "false",
+            "--data.batch_size", str(BATCH), "--data.steps_per_execution", str(GROUP), "--data.eval_batch_size", "60",
+            "--trainer.max_epochs", str(EPOCHS), "--trainer.logger.init_args.save_dir", str(runs),
+            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+            "--trainer.accelerator", "cpu", "--test_after_fit", "false", *extra]  # fmt: skip
+    try:
+        cli.main(args)
+    except SystemExit as exit:
+        return exit.code
+    return 0
+
+
+def test_the_cli_resumes_a_sigtermed_grouped_fit_exactly(data_dir, tmp_path, monkeypatch, capsys):
+    """The reported case: a shipped config, grouped steps, SIGTERM inside the first epoch,
+    ``fit --ckpt_path .../interrupted.ckpt``: the same final checkpoint and metrics."""
+    (tmp_path / "stop_cb.py").write_text(STOP_CALLBACK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert cli_fit(data_dir, tmp_path / "straight", monkeypatch=monkeypatch) == 0
+    assert cli_fit(data_dir, tmp_path / "runs", "--trainer.callbacks+=stop_cb.Stop", monkeypatch=monkeypatch) == 143
+    ckpt = tmp_path / "runs" / "seed_mlp" / "version_0" / "checkpoints" / INTERRUPTED_NAME
+    assert f"resume with --ckpt_path {ckpt}" in capsys.readouterr().err
+    assert cli_fit(data_dir, tmp_path / "runs", "--ckpt_path", str(ckpt), monkeypatch=monkeypatch) == 0
+    want, got = (
+        torch.load(next((tmp_path / root).rglob("last.ckpt")), weights_only=True)
+        for root in ("straight", "runs/seed_mlp/version_1")
+    )
+    assert got["global_step"] == want["global_step"] == EPOCHS * STEPS
+    for key in ("state_dict", "optimizer_states"):
+        a, b = flat(got[key]), flat(want[key])
+        assert a.keys() == b.keys() and all(
+            torch.equal(a[k], b[k]) if isinstance(a[k], torch.Tensor) else a[k] == b[k] for k in a
+        ), key
+    rows = [
+        (tmp_path / root / "metrics.csv").read_text().splitlines()
+        for root in ("straight/seed_mlp/version_0", "runs/seed_mlp/version_1")
+    ]
+    assert rows[0][0] == rows[1][0] and rows[0][-1] == rows[1][-1]  # the header and the final epoch's row
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

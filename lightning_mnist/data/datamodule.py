@@ -335,10 +335,14 @@ class MNISTDataModule(LightningDataModule):
         """``sampler`` at the fit loop's epoch: a resumed fit loads the loader's state before
         Lightning calls ``set_epoch``, and ``ResumableLoader.load_state_dict`` takes a position
         only for the epoch the sampler is at (not one of a finished epoch)."""
-        trainer = self.trainer
-        if trainer is not None:
-            sampler.set_epoch(trainer.fit_loop.epoch_progress.current.processed)
+        loop = self._fit_loop()
+        if loop is not None:
+            sampler.set_epoch(loop.epoch_progress.current.processed)
         return sampler
+
+    def _fit_loop(self):
+        """The attached Trainer's fit loop (None without one)."""
+        return getattr(self.trainer, "fit_loop", None)
 
     def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate, resumable=False) -> DataLoader:
         workers = self.num_workers
@@ -361,17 +365,19 @@ class MNISTDataModule(LightningDataModule):
 
     def pop_resume_rng(self) -> dict | None:
         rng, self._resume_rng = self._resume_rng, None
+        if rng is None:
+            return None
         trainer = self.trainer
         fitting = trainer is not None and getattr(trainer.state.fn, "value", trainer.state.fn) == "fit"
-        resuming = fitting and trainer.ckpt_path is not None
-        return rng if resuming else None
+        return rng if fitting and trainer.ckpt_path is not None else None
 
     def batches_taken(self) -> int | None:
-        trainer = self.trainer
-        return None if trainer is None else trainer.fit_loop.epoch_loop.batch_progress.current.ready
+        loop = self._fit_loop()
+        return None if loop is None else loop.epoch_loop.batch_progress.current.ready
 
     def restarting_mid_epoch(self) -> bool:
-        return self.trainer is not None and self.trainer.fit_loop.restarting
+        loop = self._fit_loop()
+        return loop is not None and loop.restarting
 
     def take_grouping(self, decision) -> None:
         """Called by ``lightning_mnist.models.grouping.GroupedSteps.decide`` once per fit."""

@@ -231,6 +231,19 @@ def test_a_mid_epoch_resume_with_another_group_size_is_refused(data_dir, tmp_pat
         fit(data_dir, tmp_path / "b", GROUP + 1, tmp_path / "a" / "checkpoints" / INTERRUPTED_NAME)
 
 
+def test_a_mid_epoch_checkpoint_without_the_position_resumes_with_a_warning(data_dir, tmp_path):
+    """A checkpoint saved inside an epoch before the position was recorded (as older releases
+    wrote ``interrupted.ckpt``) cannot resume exactly: the user is told, not silently misled."""
+    with pytest.raises(SIGTERMException):
+        fit(data_dir, tmp_path / "a", 1, stop=SigtermAt(step=6))
+    ckpt = tmp_path / "a" / "checkpoints" / INTERRUPTED_NAME
+    state = torch.load(ckpt, weights_only=True)
+    del state["loops"]["fit_loop"]["state_dict"]["combined_loader"], state["MNISTDataModule"]
+    torch.save(state, tmp_path / "old.ckpt")
+    with pytest.warns(UserWarning, match="resuming after training batch 6 of 13 from a checkpoint without"):
+        fit(data_dir, tmp_path / "b", 1, tmp_path / "old.ckpt")
+
+
 STOP_CALLBACK = """
 import signal
 from lightning_mnist.backend import Callback

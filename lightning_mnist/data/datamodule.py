@@ -350,6 +350,11 @@ class MNISTDataModule(LightningDataModule):
                        pin_memory=self.pin_memory, persistent_workers=workers > 0)  # fmt: skip
         if resumable:
             return ResumableLoader(WholeBatches(dataset), stream=self, **options)
+        if workers:
+            # Persistent workers make an evaluation iterator once, in the sanity check (which
+            # isolates the random state); a resumed fit skips that check, and would draw the
+            # iterator's worker seed from the training stream instead.
+            options["generator"] = torch.Generator().manual_seed(self.seed)
         return DataLoader(WholeBatches(dataset), **options)
 
     # The DataModule's side of a resumed fit (``ResumableLoader``'s ``TrainingStream``): the

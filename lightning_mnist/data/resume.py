@@ -17,8 +17,8 @@ are left to the data side:
   checkpoint and restored when the resumed fit makes its first training iterator, the last
   moment before the next batch is fetched (and transformed) and trained. Making an iterator
   draws its worker seed from the global torch generator: at an epoch boundary the
-  uninterrupted run drew it after the checkpoint, so the state is restored before the iterator
-  is made; inside an epoch it did not, so the state is restored after.
+  uninterrupted run drew it after the checkpoint (unless its workers persist), so the state is
+  restored before the iterator is made; otherwise it is restored after.
 
 Exact on CPU with ``num_workers=0``, and with workers when the transform draws no random
 numbers (a worker's own random stream is not saved). Whatever runs before the first iterator
@@ -129,11 +129,13 @@ class ResumableLoader(DataLoader):
         elif self.stream is not None and self.stream.restarting_mid_epoch():
             self._warn_without_position()
         # Making an iterator draws its worker seed from torch's generator. Uninterrupted, that
-        # draw came after an epoch-boundary checkpoint, and none came after a mid-epoch one.
-        if rng is not None and restart is None:
+        # draw came after an epoch-boundary checkpoint (unless workers persist: their iterator
+        # is made once), and none came after a mid-epoch one.
+        drew_after = restart is None and not self.persistent_workers
+        if rng is not None and drew_after:
             restore_rng(rng)
         inner = super().__iter__()
-        if rng is not None and restart is not None:
+        if rng is not None and not drew_after:
             restore_rng(rng)
         return inner
 

@@ -222,6 +222,16 @@ def test_a_random_transform_resumes_exactly_too(step, data_dir, tmp_path):
     assert_same_run(resumed, straight)
 
 
+@pytest.mark.parametrize("step", [6, STEPS])
+def test_a_fit_with_a_worker_process_resumes_exactly_too(step, data_dir, tmp_path):
+    """With workers (persistent, so no new iterator and no seed drawn per epoch)."""
+    straight = fit(data_dir, tmp_path / "straight", GROUP, num_workers=1)
+    with pytest.raises(SIGTERMException):
+        fit(data_dir, tmp_path / "a", GROUP, stop=SigtermAt(step=step), num_workers=1)
+    resumed = fit(data_dir, tmp_path / "b", GROUP, tmp_path / "a" / "checkpoints" / INTERRUPTED_NAME, num_workers=1)
+    assert_same_run(resumed, straight)
+
+
 def test_a_mid_epoch_resume_with_another_group_size_is_refused(data_dir, tmp_path):
     from lightning_mnist.errors import ResumeError
 

@@ -72,7 +72,7 @@ def restore_rng(state: dict[str, Any]) -> None:
     keys = numpy["keys"].numpy().astype(np.uint32)
     np.random.set_state((numpy["kind"], keys, numpy["pos"], numpy["has_gauss"], numpy["cached_gaussian"]))
     python = state["python"]
-    random.setstate((python["version"], tuple(int(v) for v in python["internal"]), python["gauss_next"]))
+    random.setstate((python["version"], tuple(python["internal"].tolist()), python["gauss_next"]))
 
 
 class TrainingStream(Protocol):

@@ -254,6 +254,18 @@ def test_a_mid_epoch_checkpoint_without_the_position_resumes_with_a_warning(data
         fit(data_dir, tmp_path / "b", 1, tmp_path / "old.ckpt")
 
 
+def test_the_random_state_survives_a_weights_only_checkpoint(tmp_path):
+    from lightning_mnist.data.resume import restore_rng, rng_state
+
+    torch.manual_seed(1), np.random.seed(2), random.seed(3)
+    np.random.randn()  # a cached Gaussian in NumPy's state too
+    torch.save({"rng": rng_state()}, tmp_path / "rng.pt")
+    want = torch.rand(3), np.random.rand(3), [random.random() for _ in range(3)], np.random.randn()
+    restore_rng(torch.load(tmp_path / "rng.pt", weights_only=True)["rng"])
+    got = torch.rand(3), np.random.rand(3), [random.random() for _ in range(3)], np.random.randn()
+    assert torch.equal(got[0], want[0]) and np.array_equal(got[1], want[1]) and got[2:] == want[2:]
+
+
 STOP_CALLBACK = """
 import signal
 from lightning_mnist.backend import Callback

@@ -50,7 +50,7 @@ def _cube_indices(c: Cube, n: int) -> np.ndarray:
     return idx
 
 
-def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | None:
+def _pool_cover(sp: Space, pool: list[Cube]) -> list[Cube] | None:
     """Smallest sub-cover of ``pool`` by an integer program (rows = classes of ON pairs)."""
     from ..cover.pool import solve_cover
 
@@ -89,7 +89,7 @@ def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | 
     A[rows, cols] = True
     lits = np.array([(c.pos | c.neg).bit_count() for c in pool], dtype=float)
     cost = 1.0 + lits / (sp.n * len(pool) + 1.0)
-    picked, optimal = solve_cover(A, cost, time_limit)
+    picked, optimal = solve_cover(A, cost)
     if picked is None:
         return None
     return [pool[j] for j in np.flatnonzero(picked)], optimal
@@ -181,7 +181,7 @@ def cover_is_valid(f: IncompleteFunction, cubes: Sequence[Cube]) -> bool:
 
 
 def minimize_cover(
-    f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True, time_limit: float = 10.0
+    f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True
 ) -> CoverResult:
     """A small multi-output cover of ``f`` (prime cubes, irredundant); not proven minimal."""
     t0 = time.perf_counter()
@@ -216,11 +216,9 @@ def minimize_cover(
     if pool_ilp and len(seen) > len(best) and (1 << n) * f.n_outputs <= POOL_MAX_CELLS:
         pool = [sp.expand_one(c) if (c.pos, c.neg) not in seen else seen[(c.pos, c.neg)] for c in best]
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
-        # the program may not cost much more than the loop did (ESPRESSO-class speed)
-        budget = min(time_limit, max(0.3, 2.0 * (time.perf_counter() - t0)))
         small = (1 << n) * f.n_outputs <= PACKING_MAX_CELLS
         got = (list(best), True) if small and _packing_bound(sp, pool) >= len(best) else None
-        got = got or _pool_cover(sp, pool, budget)
+        got = got or _pool_cover(sp, pool)
         if got is not None:
             chosen, optimal = got
             chosen = sp.irredundant(chosen)

@@ -22,8 +22,9 @@ import numpy as np
 
 from ..errors import LogicError
 from ..files import atomic_write
+from . import network
 from .jsonio import check_names, jsonable, read_json
-from .network import MAX_NETWORK_WEIGHTS, Layer, ThresholdNetwork, layer_from_json
+from .network import Layer, ThresholdNetwork, layer_from_json
 from .neurons import heaviside
 from .render import layer_lines
 
@@ -122,8 +123,8 @@ class MultiOutputNetwork:
             raise LogicError(f'not a multi-output network: expected "format": "{MULTI_FORMAT}"')
         inputs, outputs = check_names(data.get("inputs"), "inputs"), check_names(data.get("outputs"), "outputs")
         try:
-            hidden = layer_from_json(data["hidden"], len(inputs))
-            out = layer_from_json(data["output_layer"], hidden.size, MAX_NETWORK_WEIGHTS - hidden.weights.size)
+            hidden = layer_from_json(data["hidden"], len(inputs), network.MAX_NETWORK_WEIGHTS)
+            out = layer_from_json(data["output_layer"], hidden.size, network.MAX_NETWORK_WEIGHTS - hidden.weights.size)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, LogicError):
                 raise

@@ -323,13 +323,14 @@ class ThresholdNetwork:
         return "\n".join(lines)
 
 
-def layer_from_json(entry: Any, width: int, budget: int = MAX_NETWORK_WEIGHTS) -> Layer:
+def layer_from_json(entry: Any, width: int, budget: int | None = None) -> Layer:
     """A layer from its JSON object; an empty weight list means a (neurons, width) zero matrix.
 
-    At most ``budget`` weights (neurons x width), checked before any array is built.
+    At most ``budget`` weights (neurons x width; default :data:`MAX_NETWORK_WEIGHTS`), checked
+    before the weight matrix is built.
     """
     biases = np.asarray(entry["biases"], dtype=np.float64).reshape(-1)
-    if biases.size * width > budget:
+    if biases.size * width > (MAX_NETWORK_WEIGHTS if budget is None else budget):
         raise LogicError(
             f"network layer of {biases.size} neurons x {width} inputs passes the limit of "
             f"{MAX_NETWORK_WEIGHTS} weights in a network file"

@@ -44,6 +44,17 @@ def _names(text: str | None) -> list[str] | None:
     return names
 
 
+def _count(text: str) -> int:
+    """A whole number of 0 or more (argparse reports anything else in one line, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="logicnets",
@@ -74,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--verify", action="store_true", help="prove the network equals the formula")
     c.add_argument("--json", metavar="FILE", help="write the network as JSON (atomically)")
     c.add_argument("--truth-table", action="store_true", help="print the truth table of formula and network")
-    c.add_argument("--max-rows", type=int, default=256, help="rows shown by --truth-table (default 256)")
+    c.add_argument("--max-rows", type=_count, default=256, help="rows shown by --truth-table (default 256)")
     _add_pla_limits(c)
 
     v = sub.add_parser("verify", help="verify a saved network against a formula")

@@ -91,34 +91,25 @@ def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) ->
     return name, *found[name]
 
 
-def cover_validity(f: IncompleteFunction) -> Callable[[int, int, int], bool]:
-    """``valid(pos, neg, outs)``: the cube meets no OFF cube of any output in ``outs``.
-
-    The outputs a cube's inputs forbid are found once per cube (one pass over the OFF cover)
-    and kept: merging asks about the same cubes with many output sets.
-    """
+def cover_forbidden(f: IncompleteFunction) -> Callable[[int, int], int]:
+    """``forbidden(pos, neg)``: the outputs (bitmask) whose OFF cover the cube with those
+    literals meets, by one pass over the OFF cover."""
     sp, off = f.space, f.off_cover
     off_outputs = [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in off[:, sp.wi :]]
-    forbidden: dict[tuple[int, int], int] = {}
 
-    def valid(pos: int, neg: int, outs: int) -> bool:
-        key = (pos, neg)
-        if key not in forbidden:
-            meets = np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off))
-            mask = 0
-            for r in meets.tolist():
-                mask |= off_outputs[r]
-            forbidden[key] = mask
-        return not forbidden[key] & outs
+    def forbidden(pos: int, neg: int) -> int:
+        mask = 0
+        for r in np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off)).tolist():
+            mask |= off_outputs[r]
+        return mask
 
-    return valid
+    return forbidden
 
 
 def compile_function(
     f: IncompleteFunction,
     *,
     threshold: bool = True,
-    merge_budget: float = 2.0,
     pool_ilp: bool = True,
     engine: str = "auto",
     progress: Progress | None = None,
@@ -134,7 +125,7 @@ def compile_function(
     name, cubes, method = _minimize(f, engine, pool_ilp, step)
     step("merge into threshold neurons" if threshold else "one neuron per cube", len(cubes))
     if threshold:
-        neurons = merge_cubes(cubes, f.n_inputs, cover_validity(f), time_budget=merge_budget)
+        neurons = merge_cubes(cubes, f.n_inputs, cover_forbidden(f))
     else:
         neurons = [cube_neuron(c, f.n_inputs) for c in cubes]
     step("wire the outputs", len(neurons))

@@ -21,6 +21,7 @@ from .errors import LogicError, ParseError
 from .export.command import add_export_parser, run_export
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
+from .formula.text import name_text
 from .network.decompile import decompile_formula
 from .network.multinet import MultiOutputNetwork, load_network
 from .pla.format import PLA_LIMITS_ENV, Pla, PlaLimits, read_pla
@@ -265,20 +266,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _decompile(args: argparse.Namespace) -> int:
+    """One formula per output, in the grammar ``compile`` reads (names that are not identifiers quoted)."""
     net = load_network(args.network)
     if isinstance(net, MultiOutputNetwork):
         for k, name in enumerate(net.outputs):
-            formula = decompile_formula(net.output(k), simplify=args.simplify)
-            try:
-                print(f"{name} = {formula}")
-            except LogicError:
-                print(f"{name} = {formula.to_sympy()}")
+            print(f"{name_text(name)} = {decompile_formula(net.output(k), simplify=args.simplify)}")
         return EXIT_OK
-    formula = decompile_formula(net, simplify=args.simplify)
-    try:
-        print(formula)
-    except LogicError:
-        print(formula.to_sympy())
+    print(decompile_formula(net, simplify=args.simplify))
     return EXIT_OK
 
 

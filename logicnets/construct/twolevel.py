@@ -210,9 +210,7 @@ def cover_is_valid(f: IncompleteFunction, cubes: Sequence[Cube]) -> bool:
     return all(not (on & ~cov) for on, cov in zip(f.on, covered, strict=True))
 
 
-def minimize_cover(
-    f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True
-) -> CoverResult:
+def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True) -> CoverResult:
     """A small multi-output cover of ``f`` (prime cubes, irredundant); not proven minimal."""
     t0 = time.perf_counter()
     sp = Space(f)

@@ -430,7 +430,7 @@ def _pool_pass(sp, F, D, R, best, seen, note, method) -> tuple[np.ndarray, str]:
             seen.append(expand(sp, start, R, **extra))
     pool = sp.drop_contained(np.vstack(seen))
     note("cover of the prime pool", len(pool))
-    got = pool_cover(sp, F, D, pool) if len(pool) > len(best) else None
+    got = pool_cover(sp, F, D, pool, beat=len(best)) if len(pool) > len(best) else None
     if got is not None and len(got[0]) < len(best):
         best = irredundant(sp, got[0], D)
         method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")

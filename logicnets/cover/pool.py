@@ -68,6 +68,9 @@ SMALL_COVER_COLUMNS = 64
 SMALL_COVER_NODES = 20_000
 #: Branch-and-bound nodes HiGHS may explore per program.
 COVER_NODES = 500
+#: Programs with more nonzeros than this are not solved (their root relaxation alone can take
+#: tens of seconds); the loop's cover is kept.
+COVER_NONZEROS = 140_000
 #: A guard against a program that stalls; it does not bind on the suite's PLAs, and where it
 #: would, the result could depend on the machine's speed.
 COVER_SECONDS = 60.0
@@ -104,7 +107,10 @@ def _branch_and_bound(rows: list[int], cost: np.ndarray) -> np.ndarray:
 
 def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) -> tuple[np.ndarray | None, bool]:
     """The cheapest columns of ``A`` (rows x columns, booleans) covering every row, and whether
-    that is proven optimal; None when nothing was found within ``node_limit`` nodes."""
+    that is proven optimal; None when nothing was found within ``node_limit`` nodes, or the
+    program has more than ``COVER_NONZEROS`` nonzeros."""
+    if A.sum() > COVER_NONZEROS:
+        return None, False
     if A.shape[1] <= SMALL_COVER_COLUMNS:
         masks = [sum(1 << j for j in np.flatnonzero(row).tolist()) for row in A]
         try:
@@ -127,11 +133,14 @@ def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) 
 
 
 def pool_cover(
-    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, max_rounds: int = 30
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 12
 ) -> tuple[np.ndarray, bool] | None:
-    """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily).
+    """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily),
+    when fewer than ``beat``.
 
-    Returns (cover, proven smallest over the pool), or None when out of rounds or nodes.
+    Returns (cover, proven smallest over the pool), or None when out of rounds or nodes, or
+    when a program over some of the points already proves ``beat`` primes are needed (more
+    points only raise that bound).
     """
     points = _first_points(sp, F, np.random.default_rng(0))
     points = points[[not sp.contains(D, p).any() for p in points]] if len(D) else points
@@ -141,7 +150,7 @@ def pool_cover(
         if len(points) and not A.any(axis=1).all():
             return None  # a point no prime of the pool covers: the pool cannot cover F
         chosen, optimal = solve_cover(A, cost)
-        if chosen is None:
+        if chosen is None or (optimal and chosen.sum() >= beat):
             return None
         try:
             missed = _missed(sp, F, np.vstack([pool[chosen], D]))

@@ -29,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.study.registry import SWEEPS_IN_ORDER
 from lightning_mnist.study.runs import run_sweep
 from lightning_mnist.study.sweeps import (
     MLP_SWEEPS,
@@ -41,9 +42,6 @@ from lightning_mnist.study.sweeps import (
     sweep_points,
     write_json,
 )
-
-CLASSIFIER_SWEEPS = ("softmax_gd", "seed_mlp", "width", "depth_sgd", "depth_rmsprop", "seed_dropout")
-SWEEPS_IN_ORDER = (*CLASSIFIER_SWEEPS, "autoencoders")
 
 
 def stage_grid(profile: Profile, out: Path) -> dict:

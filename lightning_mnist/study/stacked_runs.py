@@ -23,13 +23,11 @@ from pathlib import Path
 from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.models.mlp import MLPClassifier
 from lightning_mnist.models.stacked import StackedMLP, copy_metrics
+from lightning_mnist.study.registry import STACKABLE_CONFIGS
 from lightning_mnist.study.sweeps import point_settings, run_args, write_json
 from lightning_mnist.trainer_cli import build_cli
 
 __all__ = ["STACKABLE_CONFIGS", "build_stacked_cli", "run_stacked", "same_but_seed", "stackable"]
-
-# Shipped configs whose model is an MLPClassifier (checked again on the built model).
-STACKABLE_CONFIGS = ("seed_mlp", "width", "depth_sgd", "depth_rmsprop", "seed_dropout")
 
 
 def build_stacked_cli(config: str, overrides: list[str], seeds: list[int], args: list[str]):

@@ -22,7 +22,6 @@ import logging
 import statistics
 import time
 import warnings
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 
 from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.errors import ConfigError, MissingResultsError
+from lightning_mnist.study.registry import DEPTH_SWEEPS, MLP_SWEEPS, REGISTRY, Sweep
 from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
 from logicnets.files import atomic_write
 
@@ -43,10 +43,6 @@ def bf16_is_native() -> bool:
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-
-
-DEPTH_SWEEPS = ("depth_sgd", "depth_rmsprop")
-MLP_SWEEPS = ("seed_mlp", "width", *DEPTH_SWEEPS, "seed_dropout")
 
 
 @dataclass(frozen=True)
@@ -142,31 +138,33 @@ class Point:
         return out / "points" / self.sweep / f"{self.key}.json"
 
 
-def _member(sweep: str, config: str, var: str | None, values, profile: Profile, arg: str | None) -> list[Point]:
+def _member(sweep: Sweep, profile: Profile) -> list[Point]:
+    """Each value of ``sweep`` times each of its seeds under ``profile``."""
     points = []
-    for value in values:
-        for s in range(profile.seeds_for(sweep)):
-            over = (arg, str(value)) if arg else ()
-            key = f"{var}={value}-seed={BASE_SEED + s}" if var else f"seed={BASE_SEED + s}"
-            points.append(Point(sweep, key, config, over, BASE_SEED + s, value))
+    for value in sweep.values_for(profile):
+        for s in range(profile.seeds_for(sweep.name)):
+            over = (sweep.arg, str(value)) if sweep.arg else ()
+            key = f"{sweep.var}={value}-seed={BASE_SEED + s}" if sweep.var else f"seed={BASE_SEED + s}"
+            points.append(Point(sweep.name, key, sweep.config, over, BASE_SEED + s, value))
     return points
 
 
-def _autoencoder_points(profile: Profile) -> list[Point]:
+def _autoencoder_points(sweep: Sweep) -> list[Point]:
     """Cells 19-22 and 33-34 in dependency order; "{out}" is the result directory."""
     ckpts = ("--trainer.callbacks.dirpath", "{out}/checkpoints")
+    name = sweep.name
     return [
-        Point("autoencoders", "autoencoder", "autoencoder", ckpts, BASE_SEED, checkpoint=True),
-        Point("autoencoders", "autoencoder_linear", "autoencoder_linear", ckpts, BASE_SEED, checkpoint=True),
+        Point(name, "autoencoder", "autoencoder", ckpts, BASE_SEED, checkpoint=True),
+        Point(name, "autoencoder_linear", "autoencoder_linear", ckpts, BASE_SEED, checkpoint=True),
         Point(
-            "autoencoders",
+            name,
             "reconstructed_dropout",
             "reconstructed_dropout",
             ("--data.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder.ckpt"),
             BASE_SEED,
         ),
         Point(
-            "autoencoders",
+            name,
             "encoder_classifier",
             "encoder_classifier",
             ("--model.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder_linear.ckpt"),
@@ -175,24 +173,22 @@ def _autoencoder_points(profile: Profile) -> list[Point]:
     ]
 
 
-SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
-    # Gradient descent from W = 0 is deterministic: one run; 100 GD iterations in every profile.
-    "softmax_gd": lambda p: [Point("softmax_gd", "gd", "softmax_gd", (), BASE_SEED, None, epochs=100)],
-    "seed_mlp": lambda p: _member("seed_mlp", "seed_mlp", None, [None], p, None),
-    "width": lambda p: _member("width", "width", "width", p.widths, p, "--model.init_args.width"),
-    "depth_sgd": lambda p: _member("depth_sgd", "depth_sgd", "depth", p.depths, p, "--model.init_args.depth"),
-    "depth_rmsprop": lambda p: _member(
-        "depth_rmsprop", "depth_rmsprop", "depth", p.depths, p, "--model.init_args.depth"
-    ),
-    "seed_dropout": lambda p: _member("seed_dropout", "seed_dropout", None, [None], p, None),
-    "autoencoders": _autoencoder_points,
-}
+# The sweeps by name (study.registry): ``sorted(SWEEPS)`` are the names a command accepts.
+SWEEPS: dict[str, Sweep] = REGISTRY
+
+
+def _points(sweep: Sweep, profile: Profile) -> list[Point]:
+    if sweep.kind == "gd":  # deterministic from W = 0: one run; 100 GD iterations in every profile
+        return [Point(sweep.name, "gd", sweep.config, (), BASE_SEED, None, epochs=100)]
+    if sweep.kind == "autoencoders":
+        return _autoencoder_points(sweep)
+    return _member(sweep, profile)
 
 
 def sweep_points(name: str, profile: Profile) -> list[Point]:
     if name not in SWEEPS:
         raise ConfigError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
-    return SWEEPS[name](profile)
+    return _points(SWEEPS[name], profile)
 
 
 def _config_digest(config: str) -> str | None:

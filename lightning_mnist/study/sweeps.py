@@ -19,9 +19,7 @@ import gc
 import hashlib
 import json
 import logging
-import statistics
 import time
-import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,8 +27,9 @@ from pathlib import Path
 import torch
 
 from lightning_mnist.checkpoints import SaveOnSigterm
-from lightning_mnist.errors import ConfigError, MissingResultsError
+from lightning_mnist.errors import ConfigError
 from lightning_mnist.study.registry import DEPTH_SWEEPS, MLP_SWEEPS, REGISTRY, Sweep
+from lightning_mnist.study.store import OPTIONAL_SETTINGS, ResultStore, settings_mismatch  # noqa: F401 (re-exported)
 from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
 from logicnets.files import atomic_write
 
@@ -135,7 +134,8 @@ class Point:
     checkpoint: bool = False  # keep the config's checkpointing (for runs that others load)
 
     def result_path(self, out: Path) -> Path:
-        return out / "points" / self.sweep / f"{self.key}.json"
+        """This point's file in results folder ``out`` (``ResultStore.point_path``)."""
+        return ResultStore(out).point_path(self)
 
 
 def _member(sweep: Sweep, profile: Profile) -> list[Point]:
@@ -228,40 +228,9 @@ def point_settings(point: Point, profile: Profile) -> dict:
     }
 
 
-# Settings recorded only when they differ from these defaults (a file without one used the default).
-OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False, "compile_optimizer": False}
-
-
-def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
-    """None when equal, else a short account of the first differences."""
-    if not isinstance(recorded, dict):
-        return "the file records no settings (written by an older version)"
-    keys = [*wanted, *(k for k in OPTIONAL_SETTINGS if k not in wanted)]
-    pairs = [(k, recorded.get(k, OPTIONAL_SETTINGS.get(k)), wanted.get(k, OPTIONAL_SETTINGS.get(k))) for k in keys]
-    diffs = [f"{k}: {there!r} there, {now!r} now" for k, there, now in pairs if there != now]
-    return "; ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else "") if diffs else None
-
-
 def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) -> dict | None:
-    """``point``'s result in ``out`` if it was computed with this run's settings; else None
-    (and a warning naming the file and the difference when one is there)."""
-    path = point.result_path(out)
-    if not path.exists():
-        return None
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        if warn:
-            warnings.warn(f"{path}: unreadable result ({err}); rerunning the point", stacklevel=2)
-        return None
-    why = settings_mismatch(
-        result.get("settings") if isinstance(result, dict) else None, point_settings(point, profile)
-    )
-    if why is None:
-        return result
-    if warn:
-        warnings.warn(f"{path} is stale ({why}); rerunning the point", stacklevel=2)
-    return None
+    """``point``'s result in ``out`` if it was computed with this run's settings (``ResultStore.load``)."""
+    return ResultStore(out, profile).load(point, warn=warn)
 
 
 def run_args(point: Point, profile: Profile, out: Path, name: str, progress: bool, progress_position: int) -> list[str]:
@@ -363,48 +332,8 @@ def quiet_lightning():
 
 
 def collect(name: str, out: Path, profile: Profile | None = None) -> list[dict]:
-    """Mean, standard deviation and count of test accuracy (and time) per sweep value.
-
-    With ``profile``, only the results of its points computed with its settings count;
-    without, every result file of the sweep does."""
-    folder = out / "points" / name
-    if profile is None:
-        results = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
-    else:
-        points = sweep_points(name, profile)
-        results = [r for r in (load_result(p, profile, out, warn=False) for p in points) if r is not None]
-        if results and len(results) < len(points):
-            warnings.warn(
-                f"sweep {name!r}: {len(results)} of {len(points)} points of profile {profile.name!r} "
-                f"are done in {folder}; collecting those",
-                stacklevel=2,
-            )
-    if not results:
-        which = f" for profile {profile.name!r}" if profile is not None else ""
-        raise MissingResultsError(
-            f"no results for sweep {name!r}{which} in {folder}; run it first "
-            f"(lightning-mnist sweep {name}{f' --profile {profile.name}' if profile else ''} --out {out})"
-        )
-    groups: dict = {}
-    for r in results:
-        groups.setdefault(r["x"], []).append(r)
-    rows = []
-    for x, runs in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-        accs = [r["test_acc"] for r in runs]
-        secs = [r["train_seconds"] for r in runs]
-        rows.append(
-            {
-                "x": x,
-                "n": len(runs),
-                "epochs": runs[0]["epochs"],
-                "acc_mean": statistics.fmean(accs),
-                "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-                "seconds_mean": statistics.fmean(secs),
-                **({"profile": profile.name} if profile is not None else {}),
-            }
-        )
-    write_json(out / "results" / f"{name}.json", rows)
-    return rows
+    """Mean, standard deviation and count of test accuracy per sweep value (``ResultStore.collect``)."""
+    return ResultStore(out, profile).collect(name)
 
 
 def write_json(path: Path, data) -> None:

@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.study import provenance, stages, sweeps
 from lightning_mnist.study import report as rep_report
 from lightning_mnist.study import reproduce as rep
-from lightning_mnist.study import sweeps
 from lightning_mnist.study.report import claims, reference_blocks, write_report
 from lightning_mnist.study.runs import run_sweep
 from lightning_mnist.study.sweeps import PROFILES, Point, collect, sweep_points, write_json
@@ -320,7 +320,7 @@ def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, 
         assert got[cell].startswith("not comparable (1 epochs, the notebook 50")
     monkeypatch.setattr(sweeps, "run_point", lambda *a, **k: pytest.fail("re-ran a finished point"))
     monkeypatch.setattr(
-        rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in rep.EXTRA_STAGES}
+        stages, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in stages.EXTRA_STAGES}
     )
     shutil.rmtree(out / "checkpoints")  # as in a clone: the checkpoints are not committed
     pictures = {k: (out / "figures" / f"reconstructions_{k}.png").read_bytes() for k in ("sigmoid", "linear")}
@@ -336,9 +336,9 @@ def test_record_without_git_or_gpu(monkeypatch):
     def no_git(*a, **k):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(rep.subprocess, "run", no_git)
-    assert rep._git_commit() is None
-    assert rep.machine()["cpu_count"] >= 1
+    monkeypatch.setattr(provenance.subprocess, "run", no_git)
+    assert provenance.git_commit() is None
+    assert provenance.machine()["cpu_count"] >= 1
 
 
 def test_reference_points_run_the_reference_way_and_are_compared(tiny_profile, tmp_path, monkeypatch):
@@ -383,7 +383,7 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     assert session["completed"] is False and session["stopped_by"] == "Interrupted" and session["runs_trained"] == 0
     record = rep_report.render_markdown(rep_report.record_blocks(tmp_path))
     assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
-    cpus = f"{rep.machine()['cpus_usable']} CPUs"
+    cpus = f"{provenance.machine()['cpus_usable']} CPUs"
     (machines,) = [ln for ln in record.splitlines() if ln.startswith("| machines, all invocations |")]
     assert cpus in machines and machines.endswith(" (1) |")  # one invocation, on this machine
 
@@ -461,7 +461,7 @@ def test_a_report_copy_links_its_figures_from_where_it_lives(tmp_path):
 
 def test_the_record_names_the_commit_the_run_started_from(tiny_profile, tmp_path, monkeypatch):
     commits = iter([{"commit": "a" * 40, "modified": False}, {"commit": "b" * 40, "modified": False}])
-    monkeypatch.setattr(rep, "_git_commit", lambda: next(commits))
+    monkeypatch.setattr(provenance, "git_commit", lambda: next(commits))
     rep.reproduce(tiny_profile, tmp_path, ["logic"], command="test")
     (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
     assert session["git"]["commit"] == "a" * 40

@@ -47,6 +47,16 @@ def _holder(fd: int) -> str:
     return f" (process {pid})" if pid.isdigit() else ""
 
 
+def _note_holder(fd: int) -> None:
+    """Write our process id into the lock file, for the message another process shows (best effort:
+    a full disk must not stop the run over a courtesy)."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
+
+
 @contextmanager
 def hold(path: Path, wait: bool = True, what: str | None = None) -> Iterator[float]:
     """Hold an exclusive lock on ``path`` for the block; yields the time it was acquired.
@@ -61,8 +71,7 @@ def hold(path: Path, wait: bool = True, what: str | None = None) -> Iterator[flo
                 f"{what or path} is in use by another run{_holder(fd)}; wait for it to finish, or choose another --out"
             ) from None
         acquired = time.time()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _note_holder(fd)
         yield acquired
     finally:
         os.close(fd)  # closing releases the lock

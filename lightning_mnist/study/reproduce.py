@@ -17,6 +17,7 @@ import functools
 import shlex
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,7 +150,13 @@ def _record(store: ResultStore, work: Plan, state: Progress, clock: dict, comman
     clock = {**clock, "wall_seconds": time.perf_counter() - clock["wall0"]}
     counts = {"runs": work.total, "runs_trained": state.trained, "stopped_by": state.stopped_by}
     line = command or " ".join(shlex.quote(a) for a in sys.argv)
-    store.record(provenance.session_record(line, only, store.profile.name, clock, counts))
+    try:
+        store.record(provenance.session_record(line, only, store.profile.name, clock, counts))
+    except OSError as err:
+        if state.stopped_by is None:
+            raise
+        # Already failing (a full disk, say): the first error is the one to report, not this one.
+        warnings.warn(f"this invocation was not recorded: {err}", stacklevel=2)
 
 
 def run_stage(name: str, fn, profile: Profile, out: Path) -> dict:

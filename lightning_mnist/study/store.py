@@ -18,6 +18,7 @@ and its reference, or two tests) never see each other's choices.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -325,8 +326,9 @@ class ResultStore:
             for name in files:
                 path = Path(root) / name
                 if TEMP_NAME.fullmatch(name) and _older_regular_file(path, before):
-                    path.unlink(missing_ok=True)
-                    removed.append(path)
+                    with contextlib.suppress(OSError):  # gone already, or not ours to remove: leave it
+                        path.unlink()
+                        removed.append(path)
         return removed
 
 

@@ -15,22 +15,19 @@ with a warning, and ``collect`` leaves it out.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
-import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from lightning_mnist.checkpoints import SaveOnSigterm
 from lightning_mnist.errors import ConfigError
 from lightning_mnist.study.registry import DEPTH_SWEEPS, MLP_SWEEPS, REGISTRY, Sweep
 from lightning_mnist.study.store import OPTIONAL_SETTINGS, ResultStore, settings_mismatch  # noqa: F401 (re-exported)
-from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
+from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS
 from logicnets.files import atomic_write
 
 BASE_SEED = 1337  # the notebook's np.random.seed(1337)
@@ -42,6 +39,11 @@ def bf16_is_native() -> bool:
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def run_precision(precision: str) -> str:
+    """The precision a run asked to use ``precision`` uses on this machine: bf16 only where native."""
+    return "32-true" if precision.startswith("bf16") and not bf16_is_native() else precision
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,7 @@ class Profile:
 
     def run_precision(self, sweep: str) -> str:
         """The precision a run of ``sweep`` uses on this machine: bf16 only where native."""
-        precision = self.precision_for(sweep)
-        return "32-true" if precision.startswith("bf16") and not bf16_is_native() else precision
+        return run_precision(self.precision_for(sweep))
 
     def compiled_for(self, sweep: str) -> bool:
         return sweep in self.compile_optimizer
@@ -191,13 +192,21 @@ def sweep_points(name: str, profile: Profile) -> list[Point]:
     return _points(SWEEPS[name], profile)
 
 
-def _config_digest(config: str) -> str | None:
-    """sha256 of the defaults and the config a point runs (so an edited config reruns it)."""
+def config_path(config: str) -> Path:
+    """The YAML file of ``config``: a path, or the name of a shipped config."""
     path = Path(config)
     if not path.is_file():
-        name = config if config.endswith(".yaml") else config + ".yaml"
-        path = CONFIG_DIR / name
+        path = CONFIG_DIR / (config if config.endswith(".yaml") else config + ".yaml")
     if not path.is_file():
+        raise ConfigError(f"--config {config}: no such file, and no shipped config of that name")
+    return path
+
+
+def _config_digest(config: str) -> str | None:
+    """sha256 of the defaults and the config a point runs (so an edited config reruns it)."""
+    try:
+        path = config_path(config)
+    except ConfigError:
         return None
     return hashlib.sha256(DEFAULTS.read_bytes() + b"\0" + path.read_bytes()).hexdigest()
 
@@ -233,79 +242,13 @@ def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) ->
     return ResultStore(out, profile).load(point, warn=warn)
 
 
-def run_args(point: Point, profile: Profile, out: Path, name: str, progress: bool, progress_position: int) -> list[str]:
-    """What a run of ``point`` passes to the CLI besides config, overrides and seed; ``name``
-    is the run's log folder under ``<out>/runs``, ``progress`` its per-epoch bar."""
-    return [
-        "--trainer.max_epochs",
-        str(point.epochs or profile.epochs),
-        "--trainer.limit_train_batches",
-        str(profile.limit_train_batches),
-        # A count of batches means minibatches, not groups of steps_per_execution of them.
-        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
-        *profile.data_args(),
-        *(["--trainer.precision", precision] if (precision := profile.run_precision(point.sweep)) != "32-true" else []),
-        *(["--model.init_args.compile_optimizer", "true"] if profile.compiled_for(point.sweep) else []),
-        *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
-        "--trainer.enable_model_summary",
-        "false",
-        "--trainer.logger.init_args.save_dir",
-        str(out / "runs"),
-        "--trainer.logger.init_args.name",
-        name,
-        "--trainer.logger.init_args.version",
-        "0",
-        *(
-            [
-                "--trainer.callbacks+=TQDMProgressBar",
-                "--trainer.callbacks.process_position",
-                str(progress_position),
-                "--trainer.callbacks.refresh_rate",
-                "1",  # a step is 64 minibatches (steps_per_execution)
-                "--trainer.callbacks.leave",
-                "false",
-            ]
-            if progress
-            else ["--trainer.enable_progress_bar", "false"]
-        ),
-    ]
-
-
 def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1, progress: bool = True) -> dict:
-    """Train and test one point through the CLI machinery; write and return its result.
+    """Train and test one point; write and return its result (``study.training.run_point``).
 
     ``progress``: a per-epoch bar at ``progress_position`` (left behind by none), else no bar."""
-    args = [
-        "--config",
-        point.config,
-        *(arg.replace("{out}", str(out)) for arg in point.overrides),
-        "--seed_everything",
-        str(point.seed),
-        *run_args(point, profile, out, f"{point.sweep}/{point.key}", progress, progress_position),
-    ]
-    cli = build_cli(args, run=False)
-    # SIGTERM abandons the point (its result file is what resumes a sweep): no interrupted.ckpt
-    cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
-    start, cpu_start = time.perf_counter(), time.process_time()
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
-    result = {
-        **asdict(point),
-        "profile": profile.name,
-        "epochs": point.epochs or profile.epochs,
-        "test": {k: float(v) for k, v in test.items()},
-        "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
-        "train_seconds": train_seconds,
-        "cpu_seconds": cpu_seconds,  # this process's CPU time (all threads) during fit
-        "precision": cli.trainer.precision,  # what ran (Profile.run_precision)
-        "settings": point_settings(point, profile),
-    }
-    if cli.trainer.is_global_zero:
-        write_json(point.result_path(out), result)
-    del cli
-    gc.collect()  # a sweep runs many points in one process: free each run's tensors now
-    return result
+    from lightning_mnist.study.training import run_point as train_point
+
+    return train_point(point, profile, out, progress_position, progress)
 
 
 # Lightning's rank-zero INFO lines ("GPU available: ...", "LOCAL_RANK: ...", "Seed set to ...",

@@ -16,7 +16,9 @@ from lightning_mnist.study import report as rep_report
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study.report import claims, reference_blocks, write_report
 from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.store import ResultStore
 from lightning_mnist.study.sweeps import PROFILES, Point, collect, sweep_points, write_json
+from lightning_mnist.study.training import run_config
 
 
 @pytest.fixture(scope="module")
@@ -395,17 +397,23 @@ def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_
     assert {s for s, v in settings.items() if v.get("precision") == "bf16-mixed"} == set(sweeps.MLP_SWEEPS)
     assert "precision" not in settings["softmax_gd"] and "precision" not in settings["autoencoders"]
     (gd,) = sweep_points("softmax_gd", fast)
-    assert "--trainer.precision" not in sweeps.run_args(gd, fast, tmp_path, "gd", False, 1)
+    assert (
+        "precision"
+        not in run_config(sweeps.point_settings(gd, fast), ResultStore(tmp_path, fast), "gd", False)["trainer"]
+    )
     depth = sweep_points("depth_sgd", fast)[0]
-    args = sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
-    assert args[args.index("--trainer.precision") + 1] == "bf16-mixed"
+    config = run_config(sweeps.point_settings(depth, fast), ResultStore(tmp_path, fast), "d", False)
+    assert config["trainer"]["precision"] == "bf16-mixed"
 
 
 def test_without_native_bf16_the_runs_use_float32_and_record_it(tiny_profile, tmp_path, monkeypatch):
     monkeypatch.setattr(sweeps, "bf16_is_native", lambda: False)
     fast = PROFILES["notebook-fast"]
     depth = sweep_points("depth_sgd", fast)[0]
-    assert "--trainer.precision" not in sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
+    assert (
+        "precision"
+        not in run_config(sweeps.point_settings(depth, fast), ResultStore(tmp_path, fast), "d", False)["trainer"]
+    )
     assert sweeps.point_settings(depth, fast)["precision"] == "bf16-mixed"  # what the profile asks for
     bf16 = replace(tiny_profile, name="tiny-bf16", precision="bf16-mixed")
     point = sweep_points("seed_mlp", bf16)[0]

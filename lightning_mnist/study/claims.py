@@ -391,27 +391,7 @@ def _logic_claim(store: ResultStore) -> list[list[str]]:
         )
     single = {s["name"]: s for s in logic.get("single_neuron", [])}
     if "xor" in single:
-        s = single["xor"]
-        if s["separable"]:
-            measured = f"a neuron computes it: w = {s['weights']}, b = {s['bias']}"
-        else:
-            lam = ", ".join(map(str, s["certificate"]))
-            measured = (
-                f"certificate λ = ({lam}) on rows {', '.join(''.join(map(str, r[:-1])) for r in s['table'])}: "
-                "Σ λ_i s_i (x_i, 1) = 0 exactly, so the required signs s_i (w·x_i + b) >= 0 (> 0 on some row) "
-                "add up to 0: no (w1, w2, b) exists"
-            )
-        rows.append(
-            [
-                "text",
-                "xor is not computable by any single threshold neuron",
-                "holds if a Farkas certificate (λ >= 0, λ != 0, Σ λ_i s_i (x_i, 1) = 0, s_i = ±1 the wanted "
-                "sign) checks in exact rational arithmetic; does not hold if weights computing xor check",
-                measured,
-                "LP (scipy linprog) finds it, fractions check it",
-                _verdict(bool(s["checked"]) and not s["separable"]) if s.get("checked") else stats.INCONCLUSIVE,
-            ]
-        )
+        rows.append(_xor_neuron_row(single["xor"]))
     nets = {n["name"]: n for n in logic.get("networks", [])}
     if "xor" in nets:
         n = nets["xor"]
@@ -427,6 +407,28 @@ def _logic_claim(store: ResultStore) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _xor_neuron_row(s: dict) -> list[str]:
+    """The single-neuron claim for xor: the Farkas certificate (or, were it separable, the weights)."""
+    if s["separable"]:
+        measured = f"a neuron computes it: w = {s['weights']}, b = {s['bias']}"
+    else:
+        lam = ", ".join(map(str, s["certificate"]))
+        measured = (
+            f"certificate λ = ({lam}) on rows {', '.join(''.join(map(str, r[:-1])) for r in s['table'])}: "
+            "Σ λ_i s_i (x_i, 1) = 0 exactly, so the required signs s_i (w·x_i + b) >= 0 (> 0 on some row) "
+            "add up to 0: no (w1, w2, b) exists"
+        )
+    return [
+        "text",
+        "xor is not computable by any single threshold neuron",
+        "holds if a Farkas certificate (λ >= 0, λ != 0, Σ λ_i s_i (x_i, 1) = 0, s_i = ±1 the wanted "
+        "sign) checks in exact rational arithmetic; does not hold if weights computing xor check",
+        measured,
+        "LP (scipy linprog) finds it, fractions check it",
+        _verdict(bool(s["checked"]) and not s["separable"]) if s.get("checked") else stats.INCONCLUSIVE,
+    ]
 
 
 # In the notebook's order of cells.

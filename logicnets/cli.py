@@ -1,4 +1,4 @@
-"""Command line: ``logicnets compile|verify|decompile``.
+"""Command line: ``logicnets compile|verify|decompile|export``.
 
 Exit codes: 0 ok, 1 verification failed, 2 bad input (parse errors, bad files,
 impossible requests, PLAs past their limits), 130/143 stopped by SIGINT (Ctrl-C)/SIGTERM
@@ -18,6 +18,7 @@ from .construct.compiler import compile as compile_
 from .construct.placompile import compile_function
 from .cover.unate import CoverLimitError
 from .errors import LogicError, ParseError
+from .export.command import add_export_parser, run_export
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
 from .network.decompile import decompile_formula
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("decompile", help="print the formula a saved network computes")
     d.add_argument("network", help="network JSON file")
     d.add_argument("--simplify", action="store_true", help="minimal DNF of its truth table")
+    add_export_parser(sub)
     return p
 
 
@@ -314,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         with _stop_on_signals():
-            return {"compile": _compile, "verify": _verify, "decompile": _decompile}[args.command](args)
+            commands = {"compile": _compile, "verify": _verify, "decompile": _decompile, "export": run_export}
+            return commands[args.command](args)
     except KeyboardInterrupt as exc:
         return _stopped(exc, args)
     except MemoryError:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .cubes import CubeSpace
+from .small import SMALL_CUBES, from_ints, sccc_ints, tautology_ints, to_ints
 from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, supercube_of_complement, tautology
 
 __all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce"]
@@ -80,7 +81,7 @@ def off_cover(
     return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
 
 
-def _bits_of_empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
+def _empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
     """``(rows, n)`` booleans: which input fields of each row are empty."""
     e = ~(x | (x >> _ONE)) & sp.zero_bits
     bits = np.unpackbits(np.ascontiguousarray(e.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
@@ -97,61 +98,85 @@ def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
 
 
 def _expand_one(
-    sp: CubeSpace, c: np.ndarray, R: np.ndarray, F: np.ndarray, order_score: np.ndarray, outputs_first: bool = False
+    sp: CubeSpace,
+    c: np.ndarray,
+    R: np.ndarray,
+    F: np.ndarray,
+    F_codes: np.ndarray,
+    order_score: np.ndarray,
+    outputs_first: bool = False,
 ) -> np.ndarray:
-    """Grow ``c`` to a prime that avoids ``R``, preferring to swallow whole cubes of ``F``.
+    """Grow ``c`` to a prime that avoids ``R``, preferring to swallow whole cubes of ``F``
+    (whose input codes are ``F_codes``).
 
     Blocking matrix: row r of ``R`` stays disjoint from the cube while the cube keeps one of the
     literals that r contradicts (``blocking[r]``), and only matters once the cube feeds one of
     r's outputs (``active``).  Raising an input drops it from every row; raising an output
     activates rows.  A raise is feasible while every active row keeps a blocking literal.
     """
-    blocking = _bits_of_empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
+    blocking = _empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
     left = blocking.sum(axis=1)
     r_out = R[:, sp.wi :]
     grown = c.copy()
     active = (r_out & grown[sp.wi :]).any(axis=1)
-    essential = blocking[active & (left == 1)].any(axis=0)
-    code_c = sp.input_codes(c[None])[0]
-    literal = code_c < 2
+    literal = sp.input_codes(c[None])[0] < 2
     raised = np.zeros(sp.n, dtype=bool)
+    if len(F):
+        state = (blocking, left, active, r_out)
+        left, active = _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first)
+    _raise_singles(blocking[active], left[active], literal & ~raised, order_score, raised)
+    grown = _raise_inputs(sp, grown, raised)
+    meets = ~(blocking & ~raised).any(axis=1)
+    forbidden = np.bitwise_or.reduce(r_out[meets], axis=0) if meets.any() else np.zeros(sp.wo, np.uint64)
+    grown[sp.wi :] = sp.full[sp.wi :] & ~forbidden
+    return grown
 
-    def try_raise(vs: np.ndarray, outs: np.ndarray) -> bool:
-        nonlocal left, active
-        if (vs & essential).any():
-            return False
+
+def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
+    """Raise what it takes to cover whole cubes of ``F``, nearest first (or, with
+    ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
+    ``raised`` and ``grown`` in place; returns the new ``left`` and ``active``."""
+    blocking, left, active, r_out = state
+    literal = sp.input_codes(c[None])[0] < 2
+    differ = (F_codes != sp.input_codes(c[None])[0]) & literal  # (d, n): literals of c that d lacks
+    need_out = F[:, sp.wi :] & ~c[sp.wi :]
+    n_out = np.bitwise_count(need_out).sum(axis=1)
+    need = differ.sum(axis=1) + n_out
+    key = differ.sum(axis=1) * (sp.m + 1) + n_out if outputs_first else need
+    essential = blocking[active & (left == 1)].any(axis=0)  # raising one of these is never feasible
+    for j in np.argsort(key, kind="stable")[:64].tolist():
+        vs = differ[j] & ~raised
+        outs = need_out[j] & ~grown[sp.wi :]
+        if need[j] == 0 or not (vs.any() or outs.any()) or (vs & essential).any():
+            continue
         new_left = left - blocking[:, vs].sum(axis=1) if vs.any() else left
         new_active = active | (r_out & outs).any(axis=1) if outs.any() else active
         if (new_left[new_active] < 1).any():
-            return False
+            continue
         left, active = new_left, new_active
-        raised[vs] = True
+        raised |= vs
         grown[sp.wi :] |= outs
-        return True
+    return left, active
 
-    if len(F):
-        differ = (sp.input_codes(F) != code_c) & literal  # (d, n): literals of c that d lacks
-        need_out = F[:, sp.wi :] & ~c[sp.wi :]
-        need = differ.sum(axis=1) + np.bitwise_count(need_out).sum(axis=1)
-        # first the cubes that only need outputs (share this cube's inputs), then the nearest
-        key = differ.sum(axis=1) * (sp.m + 1) + np.bitwise_count(need_out).sum(axis=1)
-        for j in np.argsort(key if outputs_first else need, kind="stable")[:64].tolist():
-            vs = differ[j] & ~raised
-            outs = need_out[j] & ~grown[sp.wi :]
-            if need[j] == 0 or not (vs.any() or outs.any()):
-                continue
-            try_raise(vs, outs)
-    no_outs = np.zeros(sp.wo, dtype=np.uint64)
+
+def _raise_singles(
+    blocking: np.ndarray, left: np.ndarray, candidates: np.ndarray, order_score: np.ndarray, raised: np.ndarray
+) -> None:
+    """Raise the ``candidates`` inputs one at a time, best ``order_score`` first, where every
+    (active) row of ``blocking`` keeps a blocking literal.  A row down to one literal makes that
+    literal essential; only the rows of the raised input change, so each step is one column."""
+    left = left.copy()
+    by_input = np.ascontiguousarray(blocking.T)
+    essential = blocking[left == 1].any(axis=0)
     for v in np.argsort(-order_score, kind="stable").tolist():
-        if literal[v] and not raised[v] and not essential[v]:
-            vs = np.zeros(sp.n, dtype=bool)
-            vs[v] = True
-            try_raise(vs, no_outs)
-    grown = _raise_inputs(sp, grown, raised)
-    meets = left == 0
-    forbidden = np.bitwise_or.reduce(r_out[meets], axis=0) if meets.any() else no_outs
-    grown[sp.wi :] = sp.full[sp.wi :] & ~forbidden
-    return grown
+        if not candidates[v] or essential[v]:
+            continue
+        raised[v] = True
+        hit = np.flatnonzero(by_input[v])
+        left[hit] -= 1
+        last = hit[left[hit] == 1]
+        if len(last):
+            essential |= blocking[last].any(axis=0)
 
 
 def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
@@ -180,6 +205,7 @@ def expand(
     F = F[order]
     prime = np.zeros(len(F), dtype=bool) if prime is None else prime[order]
     codes = sp.input_codes(F)
+    out_codes = codes.copy()
     # raise first the inputs that most cubes leave free: the prime then covers more of F
     score = (codes == 2).sum(axis=0).astype(np.float64) if rng is None else rng.random(sp.n)
     covered = np.zeros(len(F), dtype=bool)
@@ -187,21 +213,13 @@ def expand(
     for j in range(len(F)):
         if covered[j] or prime[j]:
             continue
-        p = _expand_one(sp, F[j], R, out[~covered], score, outputs_first)
+        p = _expand_one(sp, F[j], R, out[~covered], out_codes[~covered], score, outputs_first)
         swallowed = sp.inside(out, p)
         swallowed[j] = False
         covered |= swallowed
         out[j] = p
+        out_codes[j] = sp.input_codes(p[None])[0]
     return sp.drop_contained(out[~covered])
-
-
-def _covered_outputs(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray:
-    """For each output ``c`` feeds: is ``c`` (its inputs) inside the cubes of ``G`` (the cubes
-    meeting it) for it?"""
-    meet = G
-    cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
-    ks = np.flatnonzero(sp.output_bits(c[None])[0])
-    return np.array([tautology(sp, cof[_feeds(sp, meet, k)]) for k in ks.tolist()], dtype=bool)
 
 
 def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -215,37 +233,71 @@ def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def _meeting(sp: CubeSpace, c: np.ndarray, G: np.ndarray, maybe: np.ndarray) -> np.ndarray:
-    """The cubes of ``G`` marked ``maybe`` that meet ``c`` (its inputs) now."""
-    cand = G[maybe]
-    return cand[sp.empty_inputs(_inputs(sp, cand) & _inputs(sp, c)) == 0]
+class _Rows:
+    """A cover's cubes as Python ints (inputs, outputs) for the cube-by-cube passes: each step
+    of irredundant and reduce looks at a few cubes, where a numpy call costs more than the work."""
+
+    def __init__(self, sp: CubeSpace, G: np.ndarray) -> None:
+        self.sp, self.zero, self.full = sp, *sp.int_masks
+        self.ins, self.outs = to_ints(G[:, : sp.wi]), to_ints(G[:, sp.wi :])
+
+    def meeting(self, c_in: int, rows: np.ndarray) -> list[int]:
+        """The rows among ``rows`` whose inputs meet ``c_in``."""
+        ins, zero = self.ins, self.zero
+        return [r for r in rows.tolist() if not ~((e := ins[r] & c_in) | e >> 1) & zero]
+
+    def cofactors(self, j: int, rows: list[int]):
+        """Per output of cube ``j``: (its bit, the rows feeding it cofactored by cube j's inputs)."""
+        notc, ins, outs = self.full & ~self.ins[j], self.ins, self.outs
+        bits = self.outs[j]
+        while bits:
+            low = bits & -bits
+            yield low, [ins[r] | notc for r in rows if outs[r] & low]
+            bits ^= low
+
+    def tautology(self, cof: list[int]) -> bool:
+        if len(cof) <= SMALL_CUBES:
+            return tautology_ints(cof, self.zero, self.full, self.sp.n)
+        return tautology(self.sp, from_ints(cof, self.sp.wi))
+
+    def sccc(self, cof: list[int]) -> int | None:
+        if len(cof) <= SMALL_CUBES:
+            return sccc_ints(cof, self.zero, self.full)
+        got = supercube_of_complement(self.sp, from_ints(cof, self.sp.wi))
+        return None if got is None else to_ints(got[None])[0]
+
+    def covered(self, j: int, rows: list[int]) -> bool:
+        """Do ``rows`` hold cube ``j`` for every output it feeds?"""
+        return all(self.tautology(cof) for _, cof in self.cofactors(j, rows))
+
+    def reduced(self, j: int, rows: list[int]) -> tuple[int, int] | None:
+        """Cube ``j`` shrunk to the smallest cube holding what ``rows`` leave uncovered of it
+        (inputs, outputs); None if nothing."""
+        new_in = new_out = 0
+        for low, cof in self.cofactors(j, rows):
+            sc = self.sccc(cof)
+            if sc is not None:
+                new_in |= sc & self.ins[j]
+                new_out |= low
+        return (new_in, new_out) if new_out else None
+
+    def cube(self, inputs: int, outputs: int) -> np.ndarray:
+        sp = self.sp
+        return np.concatenate([from_ints([inputs], sp.wi)[0], from_ints([outputs], sp.wo)[0]])
 
 
 def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Drop cubes that the other cubes and the don't-cares cover, smallest cubes first."""
     F = F[np.argsort(sp.free_inputs(F), kind="stable")]
     G = np.vstack([F, D])
+    rows = _Rows(sp, G)
     alive = np.ones(len(G), dtype=bool)
     meets = meets_matrix(sp, F, G)
     for j in range(len(F)):
         alive[j] = False
-        if not _covered_outputs(sp, F[j], _meeting(sp, F[j], G, alive & meets[j])).all():
+        if not rows.covered(j, np.flatnonzero(alive & meets[j]).tolist()):
             alive[j] = True
     return F[alive[: len(F)]]
-
-
-def _reduced(sp: CubeSpace, c: np.ndarray, G: np.ndarray) -> np.ndarray | None:
-    """The smallest cube inside ``c`` holding what ``G`` (the cubes meeting it) leaves uncovered
-    of it; None if nothing."""
-    meet = G
-    cof = _inputs(sp, meet) | (sp.full[: sp.wi] & ~_inputs(sp, c))
-    new = np.zeros(sp.words, dtype=np.uint64)
-    for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
-        sc = supercube_of_complement(sp, cof[_feeds(sp, meet, k)])
-        if sc is not None:
-            new[: sp.wi] |= sc & _inputs(sp, c)
-            new[sp.wi + k // 64] |= _ONE << np.uint64(k % 64)
-    return new if new[sp.wi :].any() else None
 
 
 def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,15 +307,17 @@ def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.
     """
     F = F[np.argsort(-mini_weights(sp, F), kind="stable")]
     G = np.vstack([F, D])
+    rows = _Rows(sp, G)
     alive = np.ones(len(G), dtype=bool)
     meets = meets_matrix(sp, F, G)  # cubes only shrink: a superset of what meets later
     unchanged = np.zeros(len(F), dtype=bool)
     for j in range(len(F)):
         alive[j] = False
-        new = _reduced(sp, G[j], _meeting(sp, G[j], G, alive & meets[j]))
+        new = rows.reduced(j, rows.meeting(rows.ins[j], np.flatnonzero(alive & meets[j])))
         if new is not None:
-            unchanged[j] = bool((new == G[j]).all())
-            G[j] = new
+            unchanged[j] = new == (rows.ins[j], rows.outs[j])
+            rows.ins[j], rows.outs[j] = new
+            G[j] = rows.cube(*new)
             alive[j] = True
     keep = alive[: len(F)]
     return G[: len(F)][keep], unchanged[keep]
@@ -273,20 +327,21 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.
     """Reduce every cube on its own against all the others, expand the reduced cubes, and keep
     the primes that cover two or more of them: a way out of a local minimum."""
     shrunk = []
-    G = np.vstack([F, D])
-    meets = meets_matrix(sp, F, G)
+    rows = _Rows(sp, np.vstack([F, D]))
+    meets = meets_matrix(sp, F, np.vstack([F, D]))
     for j in range(len(F)):
         meets[j, j] = False
-        new = _reduced(sp, F[j], G[meets[j]])
-        if new is not None and not (new == F[j]).all():
-            shrunk.append(new)
+        new = rows.reduced(j, np.flatnonzero(meets[j]).tolist())
+        if new is not None and new != (rows.ins[j], rows.outs[j]):
+            shrunk.append(rows.cube(*new))
     if len(shrunk) < 2:
         return F
     G = np.array(shrunk, dtype=np.uint64)
-    score = (sp.input_codes(G) == 2).sum(axis=0).astype(np.float64)
+    codes = sp.input_codes(G)
+    score = (codes == 2).sum(axis=0).astype(np.float64)
     extra = []
     for j in range(len(G)):
-        p = _expand_one(sp, G[j], R, G, score)
+        p = _expand_one(sp, G[j], R, G, codes, score)
         if sp.inside(G, p).sum() >= 2:
             extra.append(p)
     if not extra:

@@ -1,4 +1,4 @@
-"""Tautology and the supercube of a complement on small covers held as Python ints.
+"""Tautology, complement and the supercube of a complement on small covers held as Python ints.
 
 Why: the recursions of :mod:`.unate` end in very many tiny covers (a few cubes), where a numpy
 call costs more than the work.  A cube as one Python int (the same two bits per input) makes
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SMALL_CUBES", "sccc_ints", "tautology_ints", "to_ints"]
+__all__ = ["SMALL_CUBES", "complement_ints", "from_ints", "sccc_ints", "tautology_ints", "to_ints"]
 
 #: Covers up to this many cubes take the integer path.
 SMALL_CUBES = 24
@@ -18,7 +18,15 @@ SMALL_CUBES = 24
 
 def to_ints(F: np.ndarray) -> list[int]:
     """Each row of input words as one int (word 0 least significant)."""
-    return [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in F]
+    width = 8 * F.shape[1] if F.ndim == 2 else 8
+    raw = np.ascontiguousarray(F, dtype="<u8").tobytes()
+    return [int.from_bytes(raw[i : i + width], "little") for i in range(0, len(raw), width)]
+
+
+def from_ints(cubes: list[int], words: int) -> np.ndarray:
+    """The rows of :func:`to_ints` back as a ``(len(cubes), words)`` uint64 array."""
+    raw = b"".join(c.to_bytes(8 * words, "little") for c in cubes)
+    return np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape(len(cubes), words)
 
 
 def _literals(cubes: list[int], zero: int) -> tuple[int, int]:
@@ -112,3 +120,56 @@ def sccc_ints(cubes: list[int], zero: int, full: int) -> int | None:
         if result == full:
             return result
     return result
+
+
+def _cube_complement(c: int, zero: int, full: int) -> list[int]:
+    """De Morgan: one cube per literal of ``c``, holding the opposite literal."""
+    out = []
+    lits = ~(c & (c >> 1)) & zero
+    while lits:
+        low = lits & -lits
+        out.append(full & ~(c & (low | low << 1)))
+        lits ^= low
+    return out
+
+
+def _lift(side: list[int], other: list[int], literal: int) -> list[int]:
+    """ESPRESSO's ``compl_lift``: a cube of one half's complement inside a cube of the other's
+    holds its points in both halves, so it stays free in the split input; the others get
+    ``literal`` (the cubes of both halves are free in that input)."""
+    return [a if any(a & ~b == 0 for b in other) else a & literal for a in side]
+
+
+def _merge(c0: list[int], c1: list[int], low: int, full: int) -> list[int]:
+    """``x' C0 + x C1``: cubes in both halves kept once, the others lifted where the other
+    half holds them, else given the literal of their half."""
+    common = set(c0) & set(c1)
+    only0 = _lift([c for c in c0 if c not in common], c1, full & ~(low << 1))
+    only1 = _lift([c for c in c1 if c not in common], c0, full & ~low)
+    return list(dict.fromkeys([*common, *only0, *only1]))
+
+
+def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int]) -> list[int]:
+    """A cover of the points the cover misses (ESPRESSO's ``complement``: its special cases,
+    the split on the most binate input, then merge with lifting).
+
+    ``budget`` is a one-item list of recursion steps left; the caller checks it.
+    """
+    budget[0] -= 1
+    if not cubes:
+        return [full]
+    if full in cubes:
+        return []
+    if len(cubes) == 1:
+        return _cube_complement(cubes[0], zero, full)
+    ceil = 0
+    for c in cubes:
+        ceil |= c
+    if ceil != full:  # every cube fixes some inputs the same way: factor them out
+        inner = complement_ints([c | (full & ~ceil) for c in cubes], zero, full, budget)
+        return _cube_complement(ceil, zero, full) + [c & ceil for c in inner]
+    lit0, lit1 = _literals(cubes, zero)
+    low = _split(cubes, lit0 & lit1 or lit0 | lit1)
+    c0 = complement_ints(_cofactor(cubes, low, 0), zero, full, budget)
+    c1 = complement_ints(_cofactor(cubes, low, 1), zero, full, budget)
+    return _merge(c0, c1, low, full)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import LogicError
 from .cubes import CubeSpace
-from .small import SMALL_CUBES, sccc_ints, tautology_ints, to_ints
+from .small import SMALL_CUBES, complement_ints, from_ints, sccc_ints, tautology_ints, to_ints
 
 __all__ = ["CoverLimitError", "complement", "supercube_of_complement", "tautology"]
 
@@ -134,8 +134,13 @@ def complement(sp: CubeSpace, F: np.ndarray, limit: int = COMPLEMENT_LIMIT) -> n
         full = _universal(sp)
         if (full == F).all(axis=1).any():
             return np.zeros((0, sp.wi), dtype=np.uint64)
-        if len(F) == 1:
-            return _cube_complement(sp, F[0])
+        if len(F) <= SMALL_CUBES:
+            budget = [limit - steps[0]]
+            got = complement_ints(to_ints(F), *sp.int_masks, budget)
+            steps[0] = limit - budget[0]
+            if steps[0] > limit:
+                raise CoverLimitError(f"the complement needs more than {limit} steps")
+            return from_ints(got, sp.wi)
         ceil = np.bitwise_or.reduce(F, axis=0)
         if not (ceil == full).all():
             # every cube fixes some inputs the same way: F = ceil & F', so F' = ceil' + ceil & (F')'

@@ -444,7 +444,7 @@ def render_html(doc: list[tuple]) -> str:
 def write_report(out: Path | ResultStore, profile: Profile | None = None, copy: Path | None = None) -> Path:
     """Write report.md, report.html (self-contained) and claims.csv into the results folder; return
     report.md's path. ``copy``: also write the Markdown to this file, its figure links relative to it."""
-    store = as_store(out, profile)
+    store = as_store(out, profile).snapshot()  # every results file read once
     rows = claims(store)  # judged once, for the table and claims.csv
     doc = blocks(store, rows)
     atomic_write(store.report_path("report.md"), render_markdown(doc))

@@ -19,6 +19,7 @@ and its reference, or two tests) never see each other's choices.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -93,9 +94,16 @@ def check_point_file(path: Path, result: Any) -> dict:
 class ResultStore:
     """The results folder ``out`` as seen by ``profile`` (None: every file counts)."""
 
-    def __init__(self, out: str | os.PathLike, profile: Profile | None = None) -> None:
+    def __init__(self, out: str | os.PathLike, profile: Profile | None = None, snapshot: bool = False) -> None:
         self.out = Path(out)
         self.profile = profile
+        # A snapshot reads each JSON file once (a report: many claims read the same results);
+        # a working store always reads the disk, where runs in other stores keep writing.
+        self._read: dict[Path, Any] | None = {} if snapshot else None
+
+    def snapshot(self) -> ResultStore:
+        """A store of the same folder and profile that reads each JSON file at most once."""
+        return ResultStore(self.out, self.profile, snapshot=True)
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.out)!r}, {getattr(self.profile, 'name', None)!r})"
@@ -147,10 +155,16 @@ class ResultStore:
     # -- reading and writing ---------------------------------------------------------------
     def write_json(self, path: Path, data: Any) -> Path:
         """Write ``data`` as JSON, atomically (never half a file)."""
+        if self._read is not None:
+            self._read.pop(path, None)
         return atomic_write(path, json.dumps(data, indent=1))
 
     def read_json(self, path: Path) -> Any:
-        return json.loads(path.read_text())
+        if self._read is None:
+            return json.loads(path.read_text())
+        if path not in self._read:
+            self._read[path] = json.loads(path.read_text())
+        return copy.deepcopy(self._read[path])  # the caller may change what it got
 
     def load_results(self, name: str) -> Any:
         """``results/<name>.json``, or None when absent or recorded by another profile."""

@@ -26,3 +26,25 @@ def test_an_empty_folder_reports_what_is_missing(tmp_path):
 def test_table_cells_escape_the_column_bar():
     text = report.render_markdown([("table", ["a"], [["x | y"]])])
     assert "| x \\| y |" in text
+
+
+def test_a_report_reads_each_results_file_once(tmp_path, monkeypatch):
+    """Many claims use the same sweep's points (seed_mlp: three claims): read once per report."""
+    from collections import Counter
+    from pathlib import Path
+
+    from lightning_mnist.study.sweeps import point_settings, sweep_points
+
+    smoke = PROFILES["smoke"]
+    store = ResultStore(tmp_path, smoke)
+    for name in ("softmax_gd", "seed_mlp", "seed_dropout"):
+        for point in sweep_points(name, smoke):
+            store.save(point, {"key": point.key, "x": None, "seed": point.seed, "test_acc": 0.9, "epochs": 1,
+                               "train_seconds": 1.0, "settings": point_settings(point, smoke)})  # fmt: skip
+        store.collect(name)
+    reads = Counter()
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.update([self]) or real(self, *a, **k))
+    report.write_report(tmp_path, smoke)
+    assert reads[store.point_path(sweep_points("seed_mlp", smoke)[0])] == 1
+    assert reads and max(reads.values()) == 1

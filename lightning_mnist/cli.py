@@ -32,7 +32,7 @@ from lightning_mnist.trainer_cli import build_cli
 
 
 def sweep_main(argv: list[str]) -> None:
-    """``lightning-mnist sweep NAME [--index I]`` and ``lightning-mnist collect NAME``: the study's front."""
+    """``lightning-mnist reproduce|sweep|collect ...``: the study's front (``lightning_mnist.study.cli``)."""
     from lightning_mnist.study.cli import main as study_main
 
     study_main(argv)
@@ -57,11 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         with raise_on_sigterm():
-            if command == "reproduce":
-                from lightning_mnist.study.reproduce import main as reproduce_main
-
-                reproduce_main(argv[1:])
-            elif command in SUBCOMMANDS:
+            if command in SUBCOMMANDS:  # reproduce, sweep, collect: the study's front
                 sweep_main(argv)
             else:
                 build_cli(argv)

@@ -8,9 +8,9 @@ import statistics
 from pathlib import Path
 
 from lightning_mnist.study import stats
+from lightning_mnist.study.points import Profile
 from lightning_mnist.study.registry import REGISTRY
 from lightning_mnist.study.store import ResultStore
-from lightning_mnist.study.sweeps import Profile
 
 NOTEBOOK = {"softmax_gd": 0.9096, "mlp_gain": 0.052, "dropout_gain": 0.0233}
 

@@ -12,9 +12,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from lightning_mnist.study.points import PROFILES, Profile
 from lightning_mnist.study.registry import MLP_SWEEPS, REGISTRY
 from lightning_mnist.study.stages import STAGES, check_only
-from lightning_mnist.study.sweeps import PROFILES, Profile
 
 __all__ = ["COMMANDS", "main", "parser"]
 
@@ -113,8 +113,8 @@ def _reproduce(args: argparse.Namespace, profile: Profile, out: Path, command: s
 
 
 def _sweep(args: argparse.Namespace, profile: Profile, out: Path) -> None:
+    from lightning_mnist.study.points import sweep_points
     from lightning_mnist.study.runs import run_sweep
-    from lightning_mnist.study.sweeps import sweep_points
 
     if args.list:
         for i, point in enumerate(sweep_points(args.name, profile)):

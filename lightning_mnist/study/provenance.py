@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from lightning_mnist.study.sweeps import bf16_is_native
+from lightning_mnist.study.points import bf16_is_native
 
 __all__ = ["git_commit", "machine", "session_record", "versions"]
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lightning_mnist.study.sweeps import Profile
+from typing import Any
 
 __all__ = [
     "CLASSIFIER_SWEEPS",
@@ -40,10 +37,10 @@ class Sweep:
     optimizer: str  # as the report's settings column names it
     var: str | None = None  # the swept variable: the points' key prefix and the figures' axis
     arg: str | None = None  # the CLI argument that sets it
-    values: Callable[[Profile], tuple[Any, ...]] | None = None
+    values: Callable[[Any], tuple[Any, ...]] | None = None  # of a points.Profile
     many_seeds: bool = False  # runs per value from Profile.depth_seeds (claims resting on small gaps)
 
-    def values_for(self, profile: Profile) -> tuple[Any, ...]:
+    def values_for(self, profile: Any) -> tuple[Any, ...]:
         """The swept values under ``profile`` (``(None,)``: one unswept value)."""
         return (None,) if self.values is None else tuple(self.values(profile))
 

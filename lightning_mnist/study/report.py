@@ -20,9 +20,9 @@ from pathlib import Path
 
 from lightning_mnist.study import stats
 from lightning_mnist.study.claims import FLAT_MARGIN, GAIN_MARGIN, by_x, claims, mean_pm, table_text
+from lightning_mnist.study.points import SWEEPS, Profile, sweep_points
 from lightning_mnist.study.registry import CURVE_SWEEPS, REGISTRY
 from lightning_mnist.study.store import OPTIONAL_SETTINGS, ResultStore
-from lightning_mnist.study.sweeps import SWEEPS, Profile, sweep_points
 from logicnets.files import atomic_write
 
 

@@ -25,11 +25,11 @@ from tqdm.auto import tqdm
 
 from lightning_mnist.errors import ConfigError
 from lightning_mnist.study import provenance, stages
+from lightning_mnist.study.points import Profile, quiet_lightning, sweep_points
 from lightning_mnist.study.registry import SWEEPS_IN_ORDER
 from lightning_mnist.study.runs import run_sweep
 from lightning_mnist.study.stages import REFERENCE, STAGES, check_only, reference_points, stage_logic  # noqa: F401
 from lightning_mnist.study.store import ResultStore
-from lightning_mnist.study.sweeps import Profile, quiet_lightning, sweep_points
 
 
 def _result_line(name: str, point, result: dict, ran: bool) -> str:
@@ -162,10 +162,3 @@ def _record(store: ResultStore, work: Plan, state: Progress, clock: dict, comman
 def run_stage(name: str, fn, profile: Profile, out: Path) -> dict:
     """Stage ``name`` of results folder ``out`` (``ResultStore.stage``; ``fn(profile, store)``)."""
     return ResultStore(out, profile).stage(name, fn)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``lightning-mnist reproduce ...``: the study front's ``reproduce`` (``study.cli``)."""
-    from lightning_mnist.study.cli import main as study_main
-
-    study_main(["reproduce", *(sys.argv[1:] if argv is None else argv)])

@@ -17,32 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from lightning_mnist.models.mlp import MLPClassifier
-from lightning_mnist.models.stacked import StackedMLP
 from lightning_mnist.study.registry import STACKABLE_CONFIGS
-from lightning_mnist.study.training import run_stacked
+from lightning_mnist.study.training import run_stacked, stack
 
 __all__ = ["STACKABLE_CONFIGS", "run_stacked", "same_but_seed", "stack", "stackable"]
-
-
-def stack(cli, seeds: list[int]):
-    """``cli`` with its ``MLPClassifier`` replaced by a ``StackedMLP`` of it, one copy per seed.
-
-    The CLI was seeded with ``seeds[0]`` (dropout masks); each copy's initial weights come from
-    its own seed."""
-    if not isinstance(cli.model, MLPClassifier):
-        raise TypeError(f"stacked seeds need an MLPClassifier, the config builds {type(cli.model).__name__}")
-    h = cli.model.hparams
-    cli.model = StackedMLP(
-        h.layers,
-        h.optimizer,
-        h.lr,
-        compile_optimizer=h.compile_optimizer,
-        seeds=list(seeds),
-        num_features=h.num_features,
-        num_classes=h.num_classes,
-    )
-    return cli
 
 
 def stackable(point) -> bool:

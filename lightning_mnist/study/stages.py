@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.study.points import PROFILES, Profile, sweep_points
 from lightning_mnist.study.registry import SWEEPS_IN_ORDER
 from lightning_mnist.study.store import ResultStore
-from lightning_mnist.study.sweeps import PROFILES, Profile, sweep_points
 
 
 def stage_grid(profile: Profile, store: ResultStore | None = None) -> dict:

@@ -30,19 +30,23 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lightning_mnist.errors import ConfigError, MissingResultsError
 from lightning_mnist.study import locks
+from lightning_mnist.study.points import (
+    OPTIONAL_SETTINGS,
+    PROFILES,
+    Point,
+    Profile,
+    point_file,
+    point_settings,
+    settings_mismatch,
+    sweep_points,
+)
 from logicnets.files import atomic_write
 
-if TYPE_CHECKING:
-    from lightning_mnist.study.sweeps import Point, Profile
-
 __all__ = ["OPTIONAL_SETTINGS", "ResultFileError", "ResultStore", "settings_mismatch"]
-
-# Settings recorded only when they differ from these defaults (a file without one used the default).
-OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False, "compile_optimizer": False}
 
 # atomic_write's temporary files: ".<name>.<8 random characters of mkstemp>.tmp" beside the target.
 TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
@@ -50,16 +54,6 @@ TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 class ResultFileError(ConfigError):
     """A result file parses but holds a value of the wrong kind (edited by hand, or not ours)."""
-
-
-def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
-    """None when equal, else a short account of the first differences."""
-    if not isinstance(recorded, dict):
-        return "the file records no settings (written by an older version)"
-    keys = [*wanted, *(k for k in OPTIONAL_SETTINGS if k not in wanted)]
-    pairs = [(k, recorded.get(k, OPTIONAL_SETTINGS.get(k)), wanted.get(k, OPTIONAL_SETTINGS.get(k))) for k in keys]
-    diffs = [f"{k}: {there!r} there, {now!r} now" for k, there, now in pairs if there != now]
-    return "; ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else "") if diffs else None
 
 
 def _number(value: Any) -> bool:
@@ -110,7 +104,7 @@ class ResultStore:
 
     # -- paths -----------------------------------------------------------------------------
     def point_path(self, point: Point) -> Path:
-        return self.out / "points" / point.sweep / f"{point.key}.json"
+        return point_file(self.out, point.sweep, point.key)
 
     def points_folder(self, sweep: str) -> Path:
         return self.out / "points" / sweep
@@ -141,8 +135,6 @@ class ResultStore:
 
     def reference(self) -> ResultStore:
         """The store of this profile's reference points (``Profile.reference``), in ``reference/``."""
-        from lightning_mnist.study.sweeps import PROFILES
-
         if self.profile is None or self.profile.reference is None:
             raise ConfigError(f"{self}: the profile has no reference points")
         if self.profile.reference not in PROFILES:
@@ -181,8 +173,6 @@ class ResultStore:
     def load(self, point: Point, warn: bool = True) -> dict | None:
         """``point``'s result if it was computed with this profile's settings; else None (and a
         warning naming the file and the difference when one is there)."""
-        from lightning_mnist.study.sweeps import point_settings
-
         path = self.point_path(point)
         if not path.exists():
             return None
@@ -207,8 +197,6 @@ class ResultStore:
 
     def runs(self, name: str) -> list[dict]:
         """The per-seed results of sweep ``name`` that belong to this store's profile."""
-        from lightning_mnist.study.sweeps import sweep_points
-
         if self.profile is not None:
             found = [self.load(p, warn=False) for p in sweep_points(name, self.profile)]
             return [r for r in found if r is not None]
@@ -235,8 +223,6 @@ class ResultStore:
         return rows
 
     def _collected_runs(self, name: str) -> list[dict]:
-        from lightning_mnist.study.sweeps import sweep_points
-
         folder = self.points_folder(name)
         results = self.runs(name)
         total = len(sweep_points(name, self.profile)) if self.profile is not None else len(results)

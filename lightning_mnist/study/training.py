@@ -19,12 +19,14 @@ from typing import Any
 import yaml
 
 from lightning_mnist.checkpoints import SaveOnSigterm
-from lightning_mnist.study import sweeps
+from lightning_mnist.models.mlp import MLPClassifier
+from lightning_mnist.models.stacked import StackedMLP, copy_metrics
+from lightning_mnist.study import points
+from lightning_mnist.study.points import Point, Profile, config_path, point_settings
 from lightning_mnist.study.store import ResultStore
-from lightning_mnist.study.sweeps import Point, Profile, config_path, point_settings
 from lightning_mnist.trainer_cli import build_cli
 
-__all__ = ["run_config", "run_point", "run_stacked", "train_and_test"]
+__all__ = ["build", "run_config", "run_point", "run_stacked", "stack", "train_and_test"]
 
 # Sections whose plain keys are the init args of the class they name (LightningCLI's subclass mode).
 CLASS_SECTIONS = ("model", "data")
@@ -73,7 +75,7 @@ def run_config(settings: dict, store: ResultStore, name: str, progress: bool, po
     data.update({k: v for k, v in settings["data"].items() if v is not None})
     if isinstance(settings["limit_train_batches"], int):
         data["steps_per_execution"] = 1  # a count of batches means minibatches, not groups of them
-    if (precision := sweeps.run_precision(settings.get("precision", "32-true"))) != "32-true":
+    if (precision := points.run_precision(settings.get("precision", "32-true"))) != "32-true":
         trainer["precision"] = precision
     if settings.get("compile_optimizer"):
         config["model"]["init_args"]["compile_optimizer"] = True
@@ -91,6 +93,26 @@ def build(config: dict):
     what resumes a sweep), so no ``interrupted.ckpt``."""
     cli = build_cli(copy.deepcopy(config), run=False)
     cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
+    return cli
+
+
+def stack(cli, seeds: list[int]):
+    """``cli`` with its ``MLPClassifier`` replaced by a ``StackedMLP`` of it, one copy per seed.
+
+    The CLI was seeded with ``seeds[0]`` (dropout masks); each copy's initial weights come from
+    its own seed."""
+    if not isinstance(cli.model, MLPClassifier):
+        raise TypeError(f"stacked seeds need an MLPClassifier, the config builds {type(cli.model).__name__}")
+    h = cli.model.hparams
+    cli.model = StackedMLP(
+        h.layers,
+        h.optimizer,
+        h.lr,
+        compile_optimizer=h.compile_optimizer,
+        seeds=list(seeds),
+        num_features=h.num_features,
+        num_classes=h.num_classes,
+    )
     return cli
 
 
@@ -136,9 +158,6 @@ def run_point(point: Point, profile: Profile, out: Path, progress_position: int 
 def run_stacked(points: list[Point], profile: Profile, out: Path, progress_position: int = 1, progress: bool = True):
     """Train ``points`` (one config and overrides, several seeds) as one stacked run; write and
     return each point's result, as :func:`run_point` would (see ``study.stacked_runs``)."""
-    from lightning_mnist.models.stacked import copy_metrics
-    from lightning_mnist.study.stacked_runs import stack
-
     store, point, seeds = ResultStore(out, profile), points[0], [p.seed for p in points]
     name = f"{point.sweep}/{point.key.rsplit('seed=', 1)[0]}stacked-seeds={'_'.join(map(str, seeds))}"
     cli = stack(build(run_config(point_settings(point, profile), store, name, progress, progress_position)), seeds)

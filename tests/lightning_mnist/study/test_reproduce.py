@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from lightning_mnist.errors import ConfigError
-from lightning_mnist.study import provenance, stages, sweeps
+from lightning_mnist.study import points, provenance, stages, sweeps
 from lightning_mnist.study import report as rep_report
 from lightning_mnist.study import reproduce as rep
 from lightning_mnist.study.report import claims, reference_blocks, write_report
@@ -391,7 +391,7 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
 
 
 def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: True)
     fast = PROFILES["notebook-fast"]
     settings = {s: sweeps.point_settings(sweep_points(s, fast)[0], fast) for s in sweeps.SWEEPS}
     assert {s for s, v in settings.items() if v.get("precision") == "bf16-mixed"} == set(sweeps.MLP_SWEEPS)
@@ -407,7 +407,7 @@ def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_
 
 
 def test_without_native_bf16_the_runs_use_float32_and_record_it(tiny_profile, tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: False)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: False)
     fast = PROFILES["notebook-fast"]
     depth = sweep_points("depth_sgd", fast)[0]
     assert (
@@ -419,7 +419,7 @@ def test_without_native_bf16_the_runs_use_float32_and_record_it(tiny_profile, tm
     point = sweep_points("seed_mlp", bf16)[0]
     result = sweeps.run_point(point, bf16, tmp_path, progress=False)
     assert result["precision"] == "32-true" and result["settings"]["precision"] == "bf16-mixed"
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: True)
     assert sweeps.load_result(point, bf16, tmp_path) is not None  # the same point on either machine
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from lightning_mnist.study import sweeps
+from lightning_mnist.study import points
 from lightning_mnist.study.store import ResultStore
 from lightning_mnist.study.sweeps import PROFILES, point_settings, sweep_points
 from lightning_mnist.study.training import _set, build, run_config
@@ -49,7 +49,7 @@ POINTS += [("autoencoders", 0), ("autoencoders", 1)]
 
 @pytest.mark.parametrize(("profile_name", "progress"), [("smoke", False), ("notebook-fast", True)])
 def test_a_run_built_from_its_settings_is_the_run_the_command_line_built(tmp_path, monkeypatch, profile_name, progress):
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)  # the fast profile's bf16 and compiled steps
+    monkeypatch.setattr(points, "bf16_is_native", lambda: True)  # the fast profile's bf16 and compiled steps
     monkeypatch.setattr(sys, "argv", sys.argv[:1])
     profile = replace(PROFILES[profile_name], data_dir=str(tmp_path / "data"))
     store = ResultStore(tmp_path, profile)

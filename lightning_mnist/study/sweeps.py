@@ -1,16 +1,14 @@
 """Sweeps: many ordinary config runs, one result file each, gathered by ``collect``.
 
-A sweep point is a shipped config plus a few CLI overrides and a seed, run through the same
-``MNISTCLI`` a user runs by hand. Its result goes to ``<out>/points/<sweep>/<key>.json``
-(written atomically), so a sweep can run in one process, as one point per cluster array job
-(``lightning-mnist sweep width --index $SLURM_ARRAY_TASK_ID``), or be resumed: points whose
-file exists are skipped.
+A sweep point is a shipped config plus a few overrides and a seed, run with the same
+``MNISTCLI`` a user runs by hand (built from the point's settings, ``study.training``). Its
+result goes to ``<out>/points/<sweep>/<key>.json`` (written atomically), so a sweep can run in
+one process, as one point per cluster array job (``lightning-mnist sweep width --index
+$SLURM_ARRAY_TASK_ID``), or be resumed: points whose file exists are skipped.
 
-Each result file records the settings that determine it (``point_settings``: the profile, its
-epochs, training batches, seeds and data, the config's name and text, the overrides and
-seed). A file whose settings differ from the run's (another profile in the same ``--out``,
-an edited config, a file from before settings were recorded) is stale: the point is rerun,
-with a warning, and ``collect`` leaves it out.
+This module keeps the names the study has always offered: profiles, points and their settings
+(from ``study.points``) and, for a results folder given as a path, ``load_result``, ``collect``,
+``write_json`` and ``run_point`` (through ``study.store.ResultStore`` and ``study.training``).
 """
 
 from __future__ import annotations

@@ -120,7 +120,11 @@ def _sweep(args: argparse.Namespace, profile: Profile, out: Path) -> None:
         for i, point in enumerate(sweep_points(args.name, profile)):
             print(i, point.key)
         return
-    for result in run_sweep(args.name, profile, out, args.index):
+    from lightning_mnist.study.store import ResultStore
+
+    with ResultStore(out, profile).working(wait=True, shared=True):  # waits while a reproduction runs
+        results = run_sweep(args.name, profile, out, args.index)
+    for result in results:
         if result.get("test_acc") is not None:
             print(f"{result['key']}: test accuracy {result['test_acc']:.4f}")
         else:  # an autoencoder: its test metrics

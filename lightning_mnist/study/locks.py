@@ -47,32 +47,38 @@ def _holder(fd: int) -> str:
     return f" (process {pid})" if pid.isdigit() else ""
 
 
-def _note_holder(fd: int) -> None:
-    """Write our process id into the lock file, for the message another process shows (best effort:
-    a full disk must not stop the run over a courtesy)."""
+def _note_holder(fd: int, text: str | None = None) -> None:
+    """Write our process id (or ``text``) into the lock file, for the message another process
+    shows (best effort: a full disk must not stop the run over a courtesy)."""
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, (f"{os.getpid()}\n" if text is None else text).encode(), 0)
     except OSError:
         pass
 
 
 @contextmanager
-def hold(path: Path, wait: bool = True, what: str | None = None) -> Iterator[float]:
-    """Hold an exclusive lock on ``path`` for the block; yields the time it was acquired.
+def hold(path: Path, wait: bool = True, what: str | None = None, shared: bool = False) -> Iterator[float]:
+    """Hold a lock on ``path`` for the block; yields the time it was acquired.
 
-    ``wait=False``: if another process holds it, raise FolderBusyError naming ``what``."""
+    ``shared``: many holders at once (sweeps on different points), none beside an exclusive one
+    (a reproduction). ``wait=False``: if the lock is taken, raise FolderBusyError naming ``what``."""
     fd = _open(Path(path))
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise FolderBusyError(
                 f"{what or path} is in use by another run{_holder(fd)}; wait for it to finish, or choose another --out"
             ) from None
         acquired = time.time()
-        _note_holder(fd)
-        yield acquired
+        if not shared:
+            _note_holder(fd)
+        try:
+            yield acquired
+        finally:
+            if not shared:
+                _note_holder(fd, "")  # no stale process id for the next message
     finally:
         os.close(fd)  # closing releases the lock
 

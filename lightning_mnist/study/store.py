@@ -299,13 +299,17 @@ class ResultStore:
 
     # -- working on the folder -------------------------------------------------------------
     @contextmanager
-    def working(self, wait: bool = False) -> Iterator[ResultStore]:
-        """Hold the folder's lock (``.lock``) for the block, then clear the temporary files
-        killed writers left (only atomic_write's, only those older than the lock). ``wait``:
-        wait for another holder instead of refusing in one line."""
+    def working(self, wait: bool = False, shared: bool = False) -> Iterator[ResultStore]:
+        """Hold the folder's lock (``.lock``) for the block. Exclusive (a reproduction): first
+        clear the temporary files killed writers left (only atomic_write's, only those older than
+        the lock: no writer is left then). ``shared`` (sweeps, each on its own points): beside
+        other sweeps, never beside a reproduction. ``wait``: wait for the lock instead of
+        refusing in one line."""
         self.check_folder()
-        with locks.hold(self.out / ".lock", wait=wait, what=f"results folder {self.out}") as since:
-            self.clean_temporaries(since)
+        what = f"results folder {self.out}"
+        with locks.hold(self.out / ".lock", wait=wait, what=what, shared=shared) as since:
+            if not shared:
+                self.clean_temporaries(since)
             yield self
 
     @contextmanager

@@ -88,6 +88,28 @@ def test_two_runs_of_the_same_point_train_it_once(tmp_path, monkeypatch):
     assert len(results) == 2 and results[0] == results[1]
 
 
+def test_a_sweep_waits_while_a_reproduction_holds_the_folder(tmp_path, monkeypatch, capsys):
+    smoke, ran = PROFILES["smoke"], []
+
+    def fake_run(point, profile, out, **kw):
+        ran.append(time.monotonic())
+        result = {"key": point.key, "x": point.x, "test_acc": 0.5, "train_seconds": 1.0, "epochs": 1,
+                  "settings": point_settings(point, profile)}  # fmt: skip
+        ResultStore(out, profile).save(point, result)
+        return result
+
+    monkeypatch.setattr(sweeps, "run_point", fake_run)
+    argv = ["sweep", "seed_mlp", "--profile", "smoke", "--index", "0", "--out", str(tmp_path)]
+    with ResultStore(tmp_path, smoke).working():  # a reproduction works on the folder
+        sweep = threading.Thread(target=run_main, args=(argv, capsys))
+        sweep.start()
+        time.sleep(1.0)
+        assert ran == [] and sweep.is_alive()  # waiting, not training beside it
+        released = time.monotonic()
+    sweep.join(timeout=30)
+    assert len(ran) == 1 and ran[0] >= released
+
+
 def test_a_lock_file_that_is_a_link_is_refused_and_not_followed(tmp_path, capsys):
     out, target = tmp_path / "out", tmp_path / "elsewhere"
     out.mkdir()

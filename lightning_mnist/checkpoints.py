@@ -4,10 +4,12 @@ and saved when a job is told to stop (SIGTERM).
 * ``AtomicCheckpointIO`` writes every checkpoint through ``logicnets.files.atomic_write``: a
   kill, a full disk or a crash during the save never leaves a truncated file under the final
   name (Lightning writes the final name in place).
-* ``read_checkpoint``, ``check_class`` and ``check_state`` read a ``--ckpt_path`` with
-  ``weights_only=True`` before Lightning does, and refuse URLs, missing / empty / truncated /
-  non-checkpoint files, checkpoints of another model and ``last`` when there is no last
-  checkpoint, each as one line (``ResumeError``).
+* ``read_checkpoint``, ``check_class``, ``check_swap`` and ``check_state`` read a
+  ``--ckpt_path`` with ``weights_only=True`` and within the bounds of ``lightning_mnist.budgets``
+  before Lightning does, and refuse URLs and model registries, missing / empty / truncated /
+  legacy-format / oversized / non-checkpoint files, hyperparameters that are not a dict,
+  checkpoints of another model (whatever key names its class) and ``last`` / ``best`` / ``hpc``
+  / a folder with nothing to load, each as one line (``ResumeError``).
 * ``SaveOnSigterm`` saves ``<checkpoint dir>/interrupted.ckpt`` when SIGTERM stops ``fit``;
   ``raise_on_sigterm`` turns SIGTERM outside a Lightning loop into ``Interrupted``.
 """
@@ -23,9 +25,11 @@ from pathlib import Path
 
 import torch
 
-from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins
+from lightning_mnist import budgets
+from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins, strategies
 from lightning_mnist.errors import Interrupted, ResumeError
-from logicnets.files import atomic_write
+from lightning_mnist.interrupts import Received
+from logicnets.files import atomic_write, remove_stale_temporaries
 
 INTERRUPTED_NAME = "interrupted.ckpt"
 # What Lightning resolves itself (they name no file the user gave).
@@ -38,12 +42,18 @@ def is_url(path) -> bool:
 
 class AtomicCheckpointIO(plugins.TorchCheckpointIO):
     """``TorchCheckpointIO`` whose saves are atomic (temporary file in the same folder, fsync,
-    rename); a failed save (ENOSPC) raises ``OutputPathError`` naming the checkpoint."""
+    rename); a failed save (ENOSPC) raises ``OutputPathError`` naming the checkpoint. The first
+    save into a folder removes the temporaries that killed saves left there."""
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         if storage_options is not None or is_url(path):
             return super().save_checkpoint(checkpoint, path, storage_options)
-        atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
+        path = Path(path)
+        cleaned = self.__dict__.setdefault("_cleaned_folders", set())
+        if path.parent not in cleaned:
+            remove_stale_temporaries(path.parent)
+            cleaned.add(path.parent)
+        atomic_write(path, lambda f: torch.save(checkpoint, f))
 
 
 def checkpoint_dir(trainer) -> Path:
@@ -71,9 +81,12 @@ class SaveOnSigterm(Callback):
 @contextlib.contextmanager
 def raise_on_sigterm():
     """SIGTERM raises ``Interrupted`` here, except while a Trainer runs: Lightning then wraps
-    this handler in its own, and stops its loop itself (SIGTERMException)."""
+    this handler in its own, and stops its loop itself (SIGTERMException). Either way it is
+    remembered in ``interrupts.Received`` (a SIGTERM after a loop's last check is not lost)."""
+    Received.sigterm = False
 
     def handler(signum, frame):
+        Received.sigterm = True
         if signal.getsignal(signal.SIGTERM) is handler:
             raise Interrupted("SIGTERM")
 
@@ -119,20 +132,34 @@ def _resolve(class_path: str):
 
 
 def read_checkpoint(ckpt_path, trainer=None) -> tuple[Path, dict] | None:
-    """The checkpoint ``--ckpt_path`` names, read with ``weights_only=True``, or None for what
-    Lightning resolves itself (``best``, ``hpc``, a sharded folder); ResumeError (one line)
-    for a URL, a missing / empty / truncated / non-checkpoint file, and ``last`` when there
-    is no last checkpoint (with ``trainer``; without, ``last`` gives None)."""
+    """The checkpoint ``--ckpt_path`` names, read with ``weights_only=True`` within the bounds of
+    ``lightning_mnist.budgets``, or None for what only the trainer can resolve (``last``, ``best``,
+    ``hpc``, a folder: None without ``trainer``) or a sharded folder its strategy reads itself.
+    ResumeError (one line) for a URL or model registry, a missing / empty / truncated /
+    non-checkpoint / legacy-format / oversized file, hyperparameters that are not a dict, and
+    ``last`` / ``best`` / ``hpc`` / a folder with nothing to load."""
     if ckpt_path is None:
         return None
-    if is_url(ckpt_path):
+    if is_url(ckpt_path) or str(ckpt_path).startswith("registry"):
         raise ResumeError(
-            f"--ckpt_path {ckpt_path}: checkpoints are not loaded from URLs (unpickling one can run "
-            "code); download it, make sure you trust it, and pass the local file"
+            f"--ckpt_path {ckpt_path}: checkpoints are not loaded from URLs or model registries (unpickling "
+            "one can run code); download it, make sure you trust it, and pass the local file"
         )
-    if str(ckpt_path) == "last":
+    if str(ckpt_path) in ("last", *SPECIAL_PATHS):
         if trainer is None:
             return None
+        ckpt_path = _resolve_special(str(ckpt_path), trainer)
+    path = Path(ckpt_path)
+    if not path.exists():
+        raise ResumeError(f"checkpoint {path} does not exist")
+    if path.is_dir():
+        return _check_folder(path, trainer)
+    return path, _load_bounded(path)
+
+
+def _resolve_special(name: str, trainer) -> str:
+    """The file ``last``, ``best`` or ``hpc`` stands for in this run; ResumeError when none."""
+    if name == "last":
         found, folders = _last_checkpoints(trainer)
         if not found:
             where = " or ".join(folders) if folders else "this run (checkpointing is off)"
@@ -140,20 +167,56 @@ def read_checkpoint(ckpt_path, trainer=None) -> tuple[Path, dict] | None:
                 f"--ckpt_path last: there is no last checkpoint in {where}; pass the checkpoint file "
                 "to resume from, or leave --ckpt_path out to start from scratch"
             )
-        ckpt_path = max(found, key=os.path.getmtime)
-    if str(ckpt_path) in SPECIAL_PATHS or str(ckpt_path).startswith("registry"):
+        return max(found, key=os.path.getmtime)
+    if name == "best":
+        best = getattr(trainer.checkpoint_callback, "best_model_path", "") if trainer.checkpoint_callback else ""
+        if not best:
+            raise ResumeError(
+                "--ckpt_path best: there is no best checkpoint to load (it names the best checkpoint of a fit run "
+                "earlier in the same process); pass the checkpoint file instead"
+            )
+        return best
+    # Private, and guarded: where Lightning finds hpc_ckpt_<k>.ckpt (the SLURM requeue checkpoint).
+    hpc = getattr(getattr(trainer, "_checkpoint_connector", None), "_hpc_resume_path", None)
+    if not hpc:
+        raise ResumeError(
+            f"--ckpt_path hpc: there is no HPC checkpoint (hpc_ckpt_<k>.ckpt) in {trainer.default_root_dir}; "
+            "pass the checkpoint file instead"
+        )
+    return str(hpc)
+
+
+def _check_folder(path: Path, trainer) -> None:
+    """A folder is a sharded checkpoint only a strategy with its own loader (FSDP, DeepSpeed)
+    reads; for any other, ResumeError naming the checkpoint files inside."""
+    if trainer is None:
         return None
-    path = Path(ckpt_path)
-    if not path.exists():
-        raise ResumeError(f"checkpoint {path} does not exist")
-    if path.is_dir():
-        return None  # a sharded (distributed) checkpoint: the strategy reads it
+    if type(trainer.strategy).load_checkpoint is not strategies.Strategy.load_checkpoint:
+        return None
+    inside = sorted(p.name for p in path.glob("*.ckpt"))[:3]
+    raise ResumeError(
+        f"checkpoint {path} is a folder, and this run's {type(trainer.strategy).__name__} reads checkpoint "
+        f"files; pass a file{' (in it: ' + ', '.join(inside) + ')' if inside else ''}"
+    )
+
+
+def _load_bounded(path: Path) -> dict:
+    """``path`` loaded with ``weights_only=True`` once its size, format and declared
+    decompressed size are checked, and its structure checked after (see ``budgets``)."""
     if path.stat().st_size == 0:
         raise ResumeError(f"checkpoint {path} is empty")
     with open(path, "rb") as f:
         head = f.read(4)
-    if head != b"PK\x03\x04" and head[:1] != b"\x80":  # torch.save's zip, or a legacy pickle
+    if head[:1] == b"\x80":
+        raise ResumeError(
+            f"checkpoint {path} is in torch's legacy (pre-1.6) format, whose sizes cannot be checked before "
+            "loading; if you trust it, load it and save it again with a current torch.save"
+        )
+    if head != b"PK\x03\x04":  # torch.save's zip
         raise ResumeError(f"checkpoint {path} is not a PyTorch checkpoint file")
+    problem = budgets.checkpoint_size_problem(path)
+    if problem is not None:
+        raise ResumeError(f"checkpoint {path}: {problem}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -168,7 +231,16 @@ def read_checkpoint(ckpt_path, trainer=None) -> tuple[Path, dict] | None:
         ) from None
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
         raise ResumeError(f"checkpoint {path} is not a Lightning checkpoint (it has no state_dict)")
-    return path, ckpt
+    problem = budgets.structure_problem(ckpt)
+    if problem is not None:
+        raise ResumeError(f"checkpoint {path} is refused: {problem}")
+    hparams = ckpt.get("hyper_parameters")
+    if hparams is not None and not (isinstance(hparams, dict) and all(isinstance(k, str) for k in hparams)):
+        raise ResumeError(
+            f"checkpoint {path}: its hyperparameters are a {type(hparams).__name__}, not a dict of names "
+            "to values; it was not saved by a LightningModule's save_hyperparameters"
+        )
+    return ckpt
 
 
 def _first_line(err: BaseException) -> str:
@@ -176,16 +248,43 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+# Where a checkpoint's hyperparameters may name a class LightningCLI would build: Lightning's
+# own key, and jsonargparse's, which LightningCLI passes through as they are.
+CLASS_KEYS = ("_class_path", "class_path")
+
+
+def recorded_classes(ckpt: dict) -> list:
+    """The model classes a checkpoint's hyperparameters name, under any spelling LightningCLI
+    acts on (``_class_path``, ``class_path``), as written (strings, or whatever is there)."""
+    hparams = ckpt.get("hyper_parameters")
+    if not isinstance(hparams, dict):
+        return []
+    return [hparams[key] for key in CLASS_KEYS if key in hparams]
+
+
 def check_class(path: Path, ckpt: dict, class_path: str | None) -> None:
-    """Refuse a checkpoint whose recorded model class (``hyper_parameters._class_path``) is
-    not the configured one (LightningCLI would otherwise swap the configured model for it)."""
-    hparams = ckpt.get("hyper_parameters") or {}
-    theirs = hparams.get("_class_path") if isinstance(hparams, dict) else None
-    if not isinstance(theirs, str) or not class_path:
+    """Refuse a checkpoint whose hyperparameters name a model class other than the configured
+    one, under any spelling (LightningCLI would otherwise swap the configured model for it).
+    ``check_swap`` then checks what LightningCLI actually made of them, and ``check_state``
+    the weights against the model built."""
+    if not class_path:
         return
-    if _resolve(theirs) is not _resolve(class_path) or _resolve(theirs) is None:
+    for theirs in recorded_classes(ckpt):
+        if not isinstance(theirs, str) or _resolve(theirs) is None or _resolve(theirs) is not _resolve(class_path):
+            raise ResumeError(
+                f"checkpoint {path} holds a {theirs}, but this run's model is a {class_path}: "
+                "pass a checkpoint of the same model (or the config it was trained with)"
+            )
+
+
+def check_swap(path: Path | str, before: str | None, after: str | None) -> None:
+    """Refuse when loading the checkpoint's hyperparameters changed the configured model class
+    (``before``) to another (``after``): whatever keys did it, the weights are another model's."""
+    if not before or before == after:
+        return
+    if after is None or _resolve(after) is None or _resolve(after) is not _resolve(before):
         raise ResumeError(
-            f"checkpoint {path} holds a {theirs}, but this run's model is a {class_path}: "
+            f"checkpoint {path} holds a {after}, but this run's model is a {before}: "
             "pass a checkpoint of the same model (or the config it was trained with)"
         )
 

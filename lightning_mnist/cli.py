@@ -10,8 +10,10 @@ NAME`` (gather a sweep). Configs may be named by path or by their file name in
 
 Faults end in one line on stderr: ``lightning-mnist: error: ...`` and exit 2 for what the user
 is to fix (data, a ``--ckpt_path`` that is a URL, broken, another model's or a missing
-``last``; a bad argument; an unwritable output), 1 for a diverging run. SIGTERM exits 143:
-``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` (resume with ``--ckpt_path``),
+``last``; a bad argument; an unwritable output; an input past its bound, see
+``lightning_mnist.budgets``), 1 for a diverging run. SIGINT exits 130 and SIGTERM 143, in every
+subcommand: ``fit`` first saves ``<checkpoint dir>/interrupted.ckpt`` on SIGTERM (resume with
+``--ckpt_path``), ``validate`` / ``test`` / ``predict`` stop at the next batch,
 ``reproduce`` / ``sweep`` keep their finished points.
 """
 
@@ -41,14 +43,16 @@ def sweep_main(argv: list[str]) -> None:
 SUBCOMMANDS = {"reproduce", "sweep", "collect"}
 
 
-# Exit status of a run stopped by SIGTERM (128 + 15, what a shell reports for it): a
-# scheduler, or a wrapper script, sees the job did not finish.
+# Exit statuses of a run stopped by SIGTERM / SIGINT (128 + 15 / 2, what a shell reports for
+# them): a scheduler, or a wrapper script, sees the job did not finish.
 SIGTERM_EXIT = 143
+SIGINT_EXIT = 130
 
 
 def main(argv: list[str] | None = None) -> None:
     from lightning_mnist.backend import SIGTERMException
     from lightning_mnist.checkpoints import raise_on_sigterm
+    from lightning_mnist.interrupts import Received, record_sigint
 
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
@@ -56,15 +60,23 @@ def main(argv: list[str] | None = None) -> None:
         print(overview())
         return
     try:
-        with raise_on_sigterm():
+        with raise_on_sigterm(), record_sigint():
             if command in SUBCOMMANDS:  # reproduce, sweep, collect: the study's front
                 sweep_main(argv)
             else:
                 build_cli(argv)
                 close_process_group()
+                if Received.sigterm:  # after a loop's last check: the run went on to the end
+                    raise Interrupted("SIGTERM")
     except (Interrupted, SIGTERMException) as err:
         print(f"lightning-mnist: {interrupted_message(command, err)}", file=sys.stderr)
         raise SystemExit(SIGTERM_EXIT) from None
+    except (KeyboardInterrupt, SystemExit) as err:
+        # Lightning answers Ctrl-C inside its loops with sys.exit(1), the status of a diverging run.
+        if not (isinstance(err, KeyboardInterrupt) or Received.sigint):
+            raise
+        print("lightning-mnist: interrupted by SIGINT (Ctrl-C)", file=sys.stderr)
+        raise SystemExit(SIGINT_EXIT) from None
     except Exception as err:
         cause = user_error(err)
         if cause is None:

@@ -6,19 +6,31 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from argparse import ArgumentError
 from importlib.resources import files
 from pathlib import Path
 from types import MethodType
 
 import torch
+import yaml
 
 from lightning_mnist.backend import ROOT, LightningModule, callbacks, is_overridden, loggers, plugins
 from lightning_mnist.backend import cli as lightning_cli
-from lightning_mnist.checkpoints import AtomicCheckpointIO, SaveOnSigterm, check_class, check_state, read_checkpoint
+from lightning_mnist.budgets import bounded_yaml_loader
+from lightning_mnist.checkpoints import (
+    AtomicCheckpointIO,
+    SaveOnSigterm,
+    check_class,
+    check_state,
+    check_swap,
+    read_checkpoint,
+)
 from lightning_mnist.data.datamodule import MNISTDataModule
-from lightning_mnist.errors import ConfigError
+from lightning_mnist.errors import ConfigError, ResumeError
+from lightning_mnist.interrupts import StopOnSigterm
 from lightning_mnist.models.module import MNISTModule
-from logicnets.files import OutputPathError, atomic_write
+from lightning_mnist.runfiles import SaveConfigAtomically, write_hparams_atomically
+from logicnets.files import OutputPathError, atomic_write, check_target
 
 CONFIG_DIR = Path(str(files("lightning_mnist") / "configs"))
 # Read before any --config: what every notebook experiment shares. Each shipped config holds
@@ -99,6 +111,8 @@ class MNISTCLI(lightning_cli.LightningCLI):
             extra.append(ProgressBar())
         if not any(isinstance(c, SaveOnSigterm) for c in extra):
             extra.append(SaveOnSigterm())
+        if not any(isinstance(c, StopOnSigterm) for c in extra):
+            extra.append(StopOnSigterm())  # validate / test / predict stop on SIGTERM too
         if trainer.get("enable_checkpointing") is not False and not any(
             isinstance(c, callbacks.ModelCheckpoint) for c in extra
         ):
@@ -114,20 +128,43 @@ class MNISTCLI(lightning_cli.LightningCLI):
         for logger in built.loggers:
             if isinstance(logger, loggers.CSVLogger):
                 write_metrics_atomically(logger)
+                write_hparams_atomically(logger)
         return built
 
     def _parse_ckpt_path(self) -> None:
-        """Check ``--ckpt_path`` before Lightning reads it: LightningCLI loads its hyperparameters
-        into the config, model class included, so another module's checkpoint would silently
-        replace the configured model. See ``lightning_mnist.checkpoints``."""
+        """LightningCLI's merge of ``--ckpt_path``'s hyperparameters into the config, done on the
+        checkpoint as ``read_checkpoint`` read it (bounded, and once), and refused in one line
+        when it would change the model class the config names, whatever keys say so. See
+        ``lightning_mnist.checkpoints``."""
         subcommand = self.config.get("subcommand")
-        if subcommand:
-            config = self.config[subcommand]
-            read = read_checkpoint(config.get("ckpt_path"))
-            if read is not None:
-                model = config.get("model")
-                check_class(*read, model.get("class_path") if hasattr(model, "get") else None)
-        super()._parse_ckpt_path()
+        if not subcommand:
+            return
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        before = _model_class(self.config[subcommand])
+        # A file named "best", "hpc" or "last" is what LightningCLI would read here: check it too.
+        special = str(ckpt_path) in ("last", "best", "hpc") and Path(ckpt_path).is_file()
+        read = read_checkpoint(Path(ckpt_path).absolute() if special else ckpt_path)
+        if read is None:
+            return
+        check_class(*read, before)
+        hparams = {k: v for k, v in (read[1].get("hyper_parameters") or {}).items() if k != "_instantiator"}
+        if not hparams:
+            return
+        if "_class_path" in hparams:  # as LightningCLI does
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        elif "class_path" not in hparams and before:  # plain init arguments: of the configured class
+            hparams = {"class_path": before, "init_args": hparams}
+        exit_on_error, self.parser.exit_on_error = self.parser.exit_on_error, False
+        try:
+            self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+        except ArgumentError as err:  # jsonargparse's, many lines: the hyperparameters fit no model
+            raise ResumeError(
+                f"checkpoint {ckpt_path}: its hyperparameters do not configure this run's model {before} "
+                f"({_gist(err)}); pass a checkpoint of the same model (or the config it was trained with)"
+            ) from None
+        finally:
+            self.parser.exit_on_error = exit_on_error
+        check_swap(ckpt_path, before, _model_class(self.config[subcommand]))
 
     def _prepare_subcommand_kwargs(self, subcommand: str) -> dict:
         """Check ``--ckpt_path`` against the built model (and ``last`` against the trainer's
@@ -136,10 +173,10 @@ class MNISTCLI(lightning_cli.LightningCLI):
         read = read_checkpoint(kwargs.get("ckpt_path"), self.trainer)
         if read is not None:
             check_state(*read, self.model)
-            if kwargs["ckpt_path"] == "last":  # found in this experiment's run directory
-                kwargs["ckpt_path"] = str(read[0])
+            if kwargs["ckpt_path"] in ("last", "best", "hpc"):  # resolved in this run
+                name, kwargs["ckpt_path"] = kwargs["ckpt_path"], str(read[0])
                 if self.trainer.is_global_zero:
-                    print(f"--ckpt_path last: resuming from {read[0]}")
+                    print(f"--ckpt_path {name}: {'resuming from' if subcommand == 'fit' else 'loading'} {read[0]}")
         if "weights_only" in kwargs and kwargs["weights_only"] is None and kwargs.get("ckpt_path") is not None:
             kwargs["weights_only"] = True
         return kwargs
@@ -207,6 +244,7 @@ def _save_rows(writer) -> None:
     if not writer.metrics:
         return
     path = Path(writer.metrics_file_path)
+    check_target(path)  # a planted link is refused before it is read, not merged into the metrics
     rows = []
     if path.is_file():
         with path.open(newline="") as f:
@@ -219,6 +257,33 @@ def _save_rows(writer) -> None:
     out.writerows(rows + writer.metrics)
     atomic_write(path, table.getvalue())
     writer.metrics = []
+
+
+def _model_class(config) -> str | None:
+    """The model class a subcommand's config names (None when it names none)."""
+    model = config.get("model")
+    class_path = model.get("class_path") if hasattr(model, "get") else None
+    return class_path if isinstance(class_path, str) else None
+
+
+def _gist(err: BaseException) -> str:
+    """The line of a jsonargparse error that says what did not fit."""
+    lines = [line.strip(" -") for line in str(err).splitlines() if line.strip(" -")]
+    for needle in ("not accepted", "Problem", "Expected"):
+        found = [line for line in lines if needle in line]
+        if found:
+            return found[0]
+    return lines[0] if lines else ""
+
+
+def install_yaml_bound() -> None:
+    """Make jsonargparse's YAML loader (``--config`` files, YAML values) refuse documents whose
+    aliases expand beyond ``budgets.MAX_YAML_NODES`` (a "billion laughs"): ConfigError, one line."""
+    import jsonargparse
+
+    jsonargparse.set_loader(
+        "yaml", bounded_yaml_loader(jsonargparse.get_loader("yaml"), ConfigError), exceptions=(yaml.YAMLError,)
+    )
 
 
 def shipped_configs() -> list[str]:
@@ -261,9 +326,11 @@ def build_cli(args: list[str] | dict, **kwargs) -> MNISTCLI:
         datamodule_class=MNISTDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
+        save_config_callback=SaveConfigAtomically,
         save_config_kwargs={"overwrite": True},
     )
     args = args if isinstance(args, dict) else resolve_config_names(args)
+    install_yaml_bound()
     defaults = {"default_config_files": [str(DEFAULTS)]}
     if kwargs.get("run", True):
         options["parser_kwargs"] = {name: defaults for name in SUBCOMMANDS}

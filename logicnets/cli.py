@@ -21,6 +21,7 @@ from .errors import LogicError, ParseError
 from .export.command import add_export_parser, run_export
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
+from .formula.text import name_text
 from .network.decompile import decompile_formula
 from .network.multinet import MultiOutputNetwork, load_network
 from .pla.format import PLA_LIMITS_ENV, Pla, PlaLimits, read_pla
@@ -42,6 +43,17 @@ def _names(text: str | None) -> list[str] | None:
     if not names:
         raise LogicError("--vars needs a comma-separated list of names, e.g. --vars x,y,z")
     return names
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more (argparse reports anything else in one line, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--verify", action="store_true", help="prove the network equals the formula")
     c.add_argument("--json", metavar="FILE", help="write the network as JSON (atomically)")
     c.add_argument("--truth-table", action="store_true", help="print the truth table of formula and network")
-    c.add_argument("--max-rows", type=int, default=256, help="rows shown by --truth-table (default 256)")
+    c.add_argument("--max-rows", type=_count, default=256, help="rows shown by --truth-table (default 256)")
     _add_pla_limits(c)
 
     v = sub.add_parser("verify", help="verify a saved network against a formula")
@@ -254,20 +266,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _decompile(args: argparse.Namespace) -> int:
+    """One formula per output, in the grammar ``compile`` reads (names that are not identifiers quoted)."""
     net = load_network(args.network)
     if isinstance(net, MultiOutputNetwork):
         for k, name in enumerate(net.outputs):
-            formula = decompile_formula(net.output(k), simplify=args.simplify)
-            try:
-                print(f"{name} = {formula}")
-            except LogicError:
-                print(f"{name} = {formula.to_sympy()}")
+            print(f"{name_text(name)} = {decompile_formula(net.output(k), simplify=args.simplify)}")
         return EXIT_OK
-    formula = decompile_formula(net, simplify=args.simplify)
-    try:
-        print(formula)
-    except LogicError:
-        print(formula.to_sympy())
+    print(decompile_formula(net, simplify=args.simplify))
     return EXIT_OK
 
 

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from lightning_mnist.backend import LightningDataModule
 from lightning_mnist.data.datasets import check_data_dir, default_data_dir, ensure_files, get_spec, load_split
 from lightning_mnist.data.download import download_options
+from lightning_mnist.data.resume import ResumableLoader, rng_state
 from lightning_mnist.errors import DataError
 
 
@@ -108,13 +109,19 @@ class TrainSampler(DistributedSampler):
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
         self.kept = self.num_samples - (self.num_samples % batch_size if drop_last else 0)
         self._epoch_told = False
+        self._skip = 0
+
+    def skip(self, count: int) -> None:
+        """Leave the first ``count`` indices of the next pass out (a resume inside an epoch)."""
+        self._skip = count
 
     def set_epoch(self, epoch: int) -> None:
         super().set_epoch(epoch)
         self._epoch_told = True
 
     def __iter__(self):
-        indices = list(super().__iter__())[: self.kept]
+        indices = list(super().__iter__())[self._skip : self.kept]
+        self._skip = 0
         if not self._epoch_told:
             self.epoch += 1  # the next pass outside a Trainer: another order
         self._epoch_told = False
@@ -137,9 +144,15 @@ class ShardSampler(DistributedSampler):
         n = len(dataset)
         self.start, self.stop = rank * n // num_replicas, (rank + 1) * n // num_replicas
         self.num_samples = self.total_size = self.stop - self.start
+        self._skip = 0
+
+    def skip(self, count: int) -> None:
+        """Leave the first ``count`` indices of the next pass out (a resume inside an epoch)."""
+        self._skip = count
 
     def __iter__(self):
-        return iter(range(self.start, self.stop))
+        start, self._skip = min(self.start + self._skip, self.stop), 0
+        return iter(range(start, self.stop))
 
     def __len__(self) -> int:
         return self.num_samples
@@ -250,6 +263,7 @@ class MNISTDataModule(LightningDataModule):
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.train_set = self.val_set = self.test_set = None
         self._grouping = None  # this fit's grouping.Decision, once made
+        self._resume_rng = None  # the random state of the checkpoint a fit resumes from
 
     @property
     def dims(self) -> tuple[int, ...]:
@@ -262,6 +276,7 @@ class MNISTDataModule(LightningDataModule):
         ensure_files(self.spec, self.data_dir, self.download, self.mirrors, self.timeout, self.deadline)
 
     def setup(self, stage: str | None = None) -> None:
+        self._resume_rng = None  # a run's checkpoint (if any) is loaded after setup
         if self.test_set is not None:
             return
         self._ensure_files()  # no-op when prepare_data ran
@@ -300,22 +315,74 @@ class MNISTDataModule(LightningDataModule):
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
     def train_dataloader(self) -> DataLoader:
+        """A ``ResumableLoader``: a fit resumed from a checkpoint goes on at the batch, in the order
+        and with the random state of the uninterrupted run (``lightning_mnist.data.resume``)."""
         train_set = self._ready(self.train_set)
-        if self.batch_size is None:
-            return self._shard_loader(train_set, None)
         world, rank = self._replicas()
+        if self.batch_size is None:
+            sampler = ShardSampler(train_set, world, rank)
+            collate = _as_is if self.transform is None else _Collate(self.transform)
+            return self._loader(train_set, max(len(sampler), 1), self._at_fit_epoch(sampler), collate, resumable=True)
         sampler = TrainSampler(train_set, world, rank, self.shuffle, self.seed, self.batch_size, self.drop_last)
         group = self._granted_group()
         # With groups: one gather of group * batch_size consecutive indices of the same stream,
         # cut into views: exactly the minibatches that batch_size alone gives.
         size = None if group == 1 else self.batch_size
         collate = _as_is if size is None and self.transform is None else _Collate(self.transform, size)
-        return self._loader(train_set, self.batch_size * group, sampler, collate)
+        return self._loader(train_set, self.batch_size * group, self._at_fit_epoch(sampler), collate, resumable=True)
 
-    def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate) -> DataLoader:
+    def _at_fit_epoch(self, sampler: DistributedSampler) -> DistributedSampler:
+        """``sampler`` at the fit loop's epoch: a resumed fit loads the loader's state before
+        Lightning calls ``set_epoch``, and ``ResumableLoader.load_state_dict`` takes a position
+        only for the epoch the sampler is at (not one of a finished epoch)."""
+        loop = self._fit_loop()
+        if loop is not None:
+            sampler.set_epoch(loop.epoch_progress.current.processed)
+        return sampler
+
+    def _fit_loop(self):
+        """The attached Trainer's fit loop (None without one)."""
+        return getattr(self.trainer, "fit_loop", None)
+
+    def _loader(self, dataset: InMemoryDataset, batch_size: int, sampler, collate, resumable=False) -> DataLoader:
         workers = self.num_workers
-        return DataLoader(WholeBatches(dataset), batch_size=batch_size, sampler=sampler, collate_fn=collate,
-                          num_workers=workers, pin_memory=self.pin_memory, persistent_workers=workers > 0)  # fmt: skip
+        options = dict(batch_size=batch_size, sampler=sampler, collate_fn=collate, num_workers=workers,
+                       pin_memory=self.pin_memory, persistent_workers=workers > 0)  # fmt: skip
+        if resumable:
+            return ResumableLoader(WholeBatches(dataset), stream=self, **options)
+        if workers:
+            # Persistent workers make an evaluation iterator once, in the sanity check (which
+            # isolates the random state); a resumed fit skips that check, and would draw the
+            # iterator's worker seed from the training stream instead.
+            options["generator"] = torch.Generator().manual_seed(self.seed)
+        return DataLoader(WholeBatches(dataset), **options)
+
+    # The DataModule's side of a resumed fit (``ResumableLoader``'s ``TrainingStream``): the
+    # random state goes into every checkpoint; the loader's position into Lightning's loop state.
+
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps of the data side: the random state at the save."""
+        return {"rng": rng_state()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Keep the checkpoint's random state for the first training pass of the fit it resumes."""
+        self._resume_rng = state_dict.get("rng")
+
+    def pop_resume_rng(self) -> dict | None:
+        rng, self._resume_rng = self._resume_rng, None
+        if rng is None:
+            return None
+        trainer = self.trainer
+        fitting = trainer is not None and getattr(trainer.state.fn, "value", trainer.state.fn) == "fit"
+        return rng if fitting and trainer.ckpt_path is not None else None
+
+    def batches_taken(self) -> int | None:
+        loop = self._fit_loop()
+        return None if loop is None else loop.epoch_loop.batch_progress.current.ready
+
+    def restarting_mid_epoch(self) -> bool:
+        loop = self._fit_loop()
+        return loop is not None and loop.restarting
 
     def take_grouping(self, decision) -> None:
         """Called by ``lightning_mnist.models.grouping.GroupedSteps.decide`` once per fit."""
@@ -337,6 +404,7 @@ class MNISTDataModule(LightningDataModule):
         return self._shard_loader(self.test_set, self.eval_batch_size)
 
     def _shard_loader(self, dataset: InMemoryDataset, batch_size: int | None) -> DataLoader:
+        """An evaluation loader: every item of the shard once, in order."""
         sampler = ShardSampler(self._ready(dataset), *self._replicas())
         collate = _as_is if self.transform is None else _Collate(self.transform)
         return self._loader(dataset, batch_size or max(len(sampler), 1), sampler, collate)

@@ -25,6 +25,14 @@ SPLITS = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 IMAGE_SHAPE, LABEL_SHAPE = (-1, 28, 28), (-1,)
+# Uncompressed bytes of each file, the same in MNIST and Fashion-MNIST (60000 and 10000 items):
+# a download stops beyond what any copy of them can take.
+CANONICAL_SIZES = {
+    "train-images-idx3-ubyte": 16 + 60000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60000,
+    "t10k-images-idx3-ubyte": 16 + 10000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10000,
+}
 
 
 def file_shape(stem: str) -> tuple[int, ...]:
@@ -41,6 +49,7 @@ class DatasetSpec:
     # Pixel mean and std of the training images (scaled to [0, 1]): normalize=True.
     mean: float = 0.1307
     std: float = 0.3081
+    sizes: dict[str, int] | None = None  # uncompressed bytes per file, where known: bounds downloads
 
 
 MNIST = DatasetSpec(
@@ -56,6 +65,7 @@ MNIST = DatasetSpec(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     ),
+    sizes=CANONICAL_SIZES,
 )
 
 FASHION_MNIST = DatasetSpec(
@@ -71,6 +81,7 @@ FASHION_MNIST = DatasetSpec(
     system_dirs=(Path("/usr/share/datasets/fashion-mnist"),),
     mean=0.2860,
     std=0.3530,
+    sizes=CANONICAL_SIZES,
 )
 
 DATASETS = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}
@@ -174,6 +185,7 @@ def ensure_files(
                 timeout=timeout,
                 deadline=deadline,
                 shape=file_shape(stem),
+                size=(spec.sizes or {}).get(stem),
             )
         except DataError as err:
             errors.append(str(err))

@@ -22,6 +22,11 @@ UBYTE = 0x08
 # The most items one IDX file may declare (EMNIST's largest split has 698k): a header that
 # claims more is refused before anything is allocated or decompressed (a gzip bomb).
 MAX_ITEMS = 1 << 20
+# A gzip'd IDX file may declare at most IDX_EXPANSION times its own size plus IDX_SLACK bytes
+# of content, checked from its header before the content is inflated: MNIST's files inflate
+# about 2-5x, and a bomb (deflate reaches ~1000x) is refused while it has cost a few bytes.
+IDX_EXPANSION = 32
+IDX_SLACK = 1 << 20
 
 
 def read_bytes(path: Path, gz: bool | None = None) -> bytes:
@@ -44,8 +49,9 @@ def read_idx_bytes(
     """The uncompressed content of the IDX file ``path``, decompressing no more than it declares.
 
     The header is read first and its dimensions checked against ``shape`` (as in
-    :func:`parse_idx`) and ``max_items``; then at most the declared size plus one byte is
-    read, so a small gzip whose header claims 2**31 images is refused without inflating it.
+    :func:`parse_idx`) and ``max_items``, and for gzip the declared size against the file's
+    (``IDX_EXPANSION``); then at most the declared size plus one byte is read, so a small gzip
+    whose header claims 2**31 images, or 800 MB of zeros, is refused without inflating it.
     Content that is not IDX at all is returned short, for :func:`parse_idx` to name the fault.
     ``gz``: gzip-compressed (default: when the name ends in .gz).
     """
@@ -60,12 +66,25 @@ def read_idx_bytes(
             if len(head) < 4 + 4 * head[3]:
                 return head
             dims = _check_header(head, str(path), shape, max_items)
+            if gz:
+                _check_expansion(path, math.prod(dims))
             return head + f.read(math.prod(dims) + 1)
     except (OSError, EOFError, zlib.error) as err:
         raise DataError(
             f"{path}: cannot be read ({err}); the file is damaged or truncated. "
             "Delete it and run again to fetch a fresh copy."
         ) from err
+
+
+def _check_expansion(path: Path, declared: int) -> None:
+    """Refuse a gzip'd file whose header declares more than IDX_EXPANSION x its size + IDX_SLACK."""
+    size = path.stat().st_size
+    if declared > IDX_EXPANSION * size + IDX_SLACK:
+        raise DataError(
+            f"{path}: header declares {declared} bytes of data in a {size}-byte gzip file, more than the "
+            f"{IDX_EXPANSION}x its size + {IDX_SLACK} bytes a real data file inflates to; refusing to decompress "
+            "it (a gzip bomb?). Delete it and run again to fetch a fresh copy."
+        )
 
 
 def md5(content: bytes) -> str:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanMetric
 
+from lightning_mnist import budgets
 from lightning_mnist.errors import ConfigError, DataError
 from lightning_mnist.models.grouping import minibatches
 from lightning_mnist.models.mlp import ACTIVATIONS, keras_dense
@@ -145,6 +146,9 @@ def load_autoencoder(
     path = Path(path)
     if not path.is_file():
         raise AutoencoderCheckpointNotFoundError(f"autoencoder checkpoint {str(path)!r} not found: {TRAIN_HINT}")
+    problem = budgets.checkpoint_size_problem(path)  # before inflating anything
+    if problem is not None:
+        raise AutoencoderCheckpointError(f"autoencoder checkpoint {str(path)!r}: {problem}")
     try:
         # weights_only: a checkpoint is a file from elsewhere; ours hold only plain data.
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
@@ -153,12 +157,19 @@ def load_autoencoder(
             f"{str(path)!r} cannot be read as a Lightning checkpoint ({type(err).__name__}: "
             f"{str(err).splitlines()[0] if str(err) else ''}); {TRAIN_HINT}"
         ) from None
+    problem = budgets.structure_problem(checkpoint)
+    if problem is not None:
+        raise AutoencoderCheckpointError(f"autoencoder checkpoint {str(path)!r} is refused: {problem}")
     state = checkpoint.get("state_dict") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not all(k in state for k in AUTOENCODER_KEYS):
         raise AutoencoderCheckpointError(
             f"{str(path)!r} is not an Autoencoder checkpoint ({_describe(checkpoint)}); {TRAIN_HINT}"
         )
-    hparams = dict(checkpoint.get("hyper_parameters") or {})
+    hparams = checkpoint.get("hyper_parameters") or {}
+    if not isinstance(hparams, dict):
+        raise AutoencoderCheckpointError(
+            f"autoencoder checkpoint {str(path)!r} is refused: its hyperparameters are not a dict"
+        )
     # The weights are the truth about sizes; hyper-parameters only add the decoder and optimizer.
     found_code, found_features = state["encoder.0.weight"].shape
     for name, wanted, found in (("code_size", code_size, found_code), ("num_features", num_features, found_features)):

@@ -48,9 +48,18 @@ class RunningSums:
         if self.sums is None:
             dtype = torch.float32 if values[0].device.type == "mps" else torch.float64
             self.sums = [torch.zeros((), dtype=dtype, device=values[0].device) for _ in range(self.size)]
+        elif self.sums[0].device != values[0].device:  # restored from a checkpoint, before the move to the device
+            self.sums = [total.to(values[0].device) for total in self.sums]
         for total, value in zip(self.sums, values, strict=True):
             total += value
         self.count += count
+
+    def state_dict(self) -> dict:
+        """The sums so far in this epoch (tensors and an int: a ``weights_only`` checkpoint)."""
+        return {"sums": None if self.sums is None else [total.clone() for total in self.sums], "count": self.count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.sums, self.count = state["sums"], int(state["count"])
 
     def pop(self) -> tuple[list[torch.Tensor], torch.Tensor] | None:
         """The sums and their count (as a tensor), or None when nothing was added; then resets."""
@@ -211,9 +220,17 @@ class MNISTModule(LightningModule):
         if torch.cuda.is_available():
             checkpoint["cuda_rng_states"] = torch.cuda.get_rng_state_all()
         checkpoint["grouped_steps"] = self.grouped_steps
+        # A checkpoint saved inside an epoch (SIGTERM) resumes there: the epoch's training metrics
+        # must still cover its first batches.
+        sums = getattr(self, "train_sums", None)
+        if sums is not None:
+            checkpoint["train_sums"] = sums.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._checkpoint_grouped = checkpoint.get("grouped_steps", 1)
+        sums = getattr(self, "train_sums", None)
+        if sums is not None and "train_sums" in checkpoint:
+            sums.load_state_dict(checkpoint["train_sums"])
         if "torch_rng_state" in checkpoint:
             torch.set_rng_state(checkpoint["torch_rng_state"])
         if "cuda_rng_states" in checkpoint and torch.cuda.is_available():

@@ -41,9 +41,6 @@ ENGINES = ("auto", "cubes", "rows")
 #: Up to this many inputs ``engine="auto"`` also runs the row-bitset engine (2^n rows per set).
 ROW_ENGINE_INPUTS = 10
 
-#: Time the integer program over the prime pool may take, at most (per compile).
-POOL_SECONDS = 5.0
-
 Step = Callable[[str, int], None]
 
 
@@ -64,9 +61,9 @@ def network_from_neurons(neurons: list[Neuron], f: IncompleteFunction, stats: di
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
-def _cube_cover(f: IncompleteFunction, step: Step, pool_time: float) -> tuple[list[Cube], str]:
+def _cube_cover(f: IncompleteFunction, step: Step, pool: bool) -> tuple[list[Cube], str]:
     sp = f.space
-    cover, method = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool_time=pool_time)
+    cover, method = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool=pool)
     return [c for c in sp.to_triples(cover) if c[2]], method
 
 
@@ -84,41 +81,32 @@ def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) ->
         raise LogicError(f"engine 'rows' stops at {MAX_INPUTS} inputs; use engine='cubes'")
     found = {}
     if engine in ("auto", "cubes"):
-        found["cubes"] = _cube_cover(f, step, POOL_SECONDS if pool_ilp else 0.0)
+        found["cubes"] = _cube_cover(f, step, pool_ilp)
     if engine == "rows" or (engine == "auto" and f.n_inputs <= ROW_ENGINE_INPUTS):
         found["rows"] = _row_cover(f, pool_ilp)
     name = min(found, key=lambda k: (len(found[k][0]), k != "rows"))
     return name, *found[name]
 
 
-def cover_validity(f: IncompleteFunction) -> Callable[[int, int, int], bool]:
-    """``valid(pos, neg, outs)``: the cube meets no OFF cube of any output in ``outs``.
-
-    The outputs a cube's inputs forbid are found once per cube (one pass over the OFF cover)
-    and kept: merging asks about the same cubes with many output sets.
-    """
+def cover_forbidden(f: IncompleteFunction) -> Callable[[int, int], int]:
+    """``forbidden(pos, neg)``: the outputs (bitmask) whose OFF cover the cube with those
+    literals meets, by one pass over the OFF cover."""
     sp, off = f.space, f.off_cover
     off_outputs = [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in off[:, sp.wi :]]
-    forbidden: dict[tuple[int, int], int] = {}
 
-    def valid(pos: int, neg: int, outs: int) -> bool:
-        key = (pos, neg)
-        if key not in forbidden:
-            meets = np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off))
-            mask = 0
-            for r in meets.tolist():
-                mask |= off_outputs[r]
-            forbidden[key] = mask
-        return not forbidden[key] & outs
+    def forbidden(pos: int, neg: int) -> int:
+        mask = 0
+        for r in np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off)).tolist():
+            mask |= off_outputs[r]
+        return mask
 
-    return valid
+    return forbidden
 
 
 def compile_function(
     f: IncompleteFunction,
     *,
     threshold: bool = True,
-    merge_budget: float = 2.0,
     pool_ilp: bool = True,
     engine: str = "auto",
     progress: Progress | None = None,
@@ -134,7 +122,7 @@ def compile_function(
     name, cubes, method = _minimize(f, engine, pool_ilp, step)
     step("merge into threshold neurons" if threshold else "one neuron per cube", len(cubes))
     if threshold:
-        neurons = merge_cubes(cubes, f.n_inputs, cover_validity(f), time_budget=merge_budget)
+        neurons = merge_cubes(cubes, f.n_inputs, cover_forbidden(f))
     else:
         neurons = [cube_neuron(c, f.n_inputs) for c in cubes]
     step("wire the outputs", len(neurons))

@@ -6,17 +6,19 @@ literals ``L`` are the neuron ``[S·L + w·x >= ...]`` whenever the residual
 ``r_1 | ... | r_k`` (over few variables) is a threshold function ``w·x >= t``,
 decided exactly by :func:`logicnets.construct.separable.threshold_function` on the
 residual's 2^k points only, so the width of the function does not matter.  The union
-is exactly the cubes, so it avoids the OFF set of every output it feeds when each
-cube does for all of them (``valid``, decided on covers by the caller).
+is exactly the cubes, so it avoids the OFF set of every output it feeds when no
+cube's inputs meet the OFF set of any of them (``forbidden``, decided on covers by the caller).
+
+The work is bounded by counts, not by the clock, so the same cover always gives the same
+neurons, on a fast machine or a loaded one.
 
 >>> cubes = [(p, 0, 1) for p in (0b011, 0b101, 0b110)]  # majority of 3
->>> [(w, t) for w, t, _ in merge_cubes(cubes, 3, valid=lambda pos, neg, outs: True)]
+>>> [(w, t) for w, t, _ in merge_cubes(cubes, 3, forbidden=lambda pos, neg: 0)]
 [([1, 1, 1], 2)]
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,10 +26,12 @@ import numpy as np
 from ..prove.truthtable import TruthTable
 from .separable import threshold_function
 
-__all__ = ["MAX_RESIDUAL_VARS", "Neuron", "cube_neuron", "merge_cubes"]
+__all__ = ["MAX_PROGRAMS", "MAX_RESIDUAL_VARS", "Neuron", "cube_neuron", "merge_cubes"]
 
 #: Residuals over more variables than this are not tried (the LP grows as 2^k).
 MAX_RESIDUAL_VARS = 10
+#: At most this many residuals are decided by a linear program per call (equal ones once).
+MAX_PROGRAMS = 2000
 
 Neuron = tuple[list[int], int, int]  # weights, threshold (w·x >= t), outputs
 Cube = tuple[int, int, int]  # positive literals, negative literals, outputs (bitmasks)
@@ -38,9 +42,6 @@ def cube_neuron(c: Cube, n: int) -> Neuron:
     pos, neg, outs = c
     w = [1 if pos >> i & 1 else -1 if neg >> i & 1 else 0 for i in range(n)]
     return w, pos.bit_count(), outs
-
-
-_CACHE: dict = {}
 
 
 def _two_monotonic(grid: np.ndarray) -> bool:
@@ -56,7 +57,9 @@ def _two_monotonic(grid: np.ndarray) -> bool:
     return True
 
 
-def _residual_neuron(group: Sequence[Cube], n: int) -> tuple[list[int], int] | None:
+def _residual_neuron(group: Sequence[Cube], n: int, decided: dict) -> tuple[list[int], int] | None:
+    """The group's union as one neuron, or None.  ``decided`` holds the residuals already
+    decided (their answers), and its ``None`` key the programs left to run."""
     common_p = common_n = -1
     allp = alln = 0
     for pos, neg, _ in group:
@@ -77,11 +80,12 @@ def _residual_neuron(group: Sequence[Cube], n: int) -> tuple[list[int], int] | N
     if not _two_monotonic(grid):
         return None
     key = grid.tobytes() + bytes([k])
-    if key not in _CACHE:
-        if len(_CACHE) > 100_000:
-            _CACHE.clear()
-        _CACHE[key] = threshold_function(TruthTable(tuple(f"v{i}" for i in V), grid.reshape(-1)))
-    tf = _CACHE[key]
+    if key not in decided:
+        if decided[None] <= 0:
+            return None
+        decided[None] -= 1
+        decided[key] = threshold_function(TruthTable(tuple(f"v{i}" for i in V), grid.reshape(-1)))
+    tf = decided[key]
     if tf is None:
         return None
     w = [0] * n
@@ -105,44 +109,40 @@ def _shared(a: Cube, b: Cube) -> int:
 def merge_cubes(
     cubes: Sequence[Cube],
     n: int,
-    valid: Callable[[int, int, int], bool],
-    time_budget: float = 2.0,
+    forbidden: Callable[[int, int], int],
     max_tries: int = 12,
+    max_programs: int = MAX_PROGRAMS,
 ) -> list[Neuron]:
     """Greedily grow groups of cubes whose union is one threshold neuron.
 
-    ``valid(pos, neg, outs)``: the cube meets no OFF point of any of the outputs ``outs``.
+    ``forbidden(pos, neg)``: the outputs whose OFF set the cube with those literals meets; a
+    group may feed an output only when none of its cubes is forbidden it.  Each cube tries at
+    most ``max_tries`` partners; at most ``max_programs`` linear programs run in all.
     """
-    t_end = time.perf_counter() + time_budget
     left = sorted(cubes, key=lambda c: (c[0] | c[1]).bit_count())  # largest cubes first
+    forbids = [forbidden(p, q) for p, q, _ in left]
     used = [False] * len(left)
+    decided: dict = {None: max_programs}
     out: list[Neuron] = []
     for i, c in enumerate(left):
         if used[i]:
             continue
         used[i] = True
-        group, outs = [c], c[2]
+        group, outs, banned = [c], c[2], forbids[i]
         best: tuple[list[int], int] | None = None
-        if time.perf_counter() < t_end:
-            cands = sorted((j for j in range(i + 1, len(left)) if not used[j]), key=lambda j: -_shared(left[j], c))
-            tries = 0
-            for j in cands:
-                if tries >= max_tries or time.perf_counter() > t_end:
-                    break
-                d = left[j]
-                if _shared(d, c) == 0 and len(group) == 1:
-                    break  # sorted: nothing left shares a literal with c
-                both = outs | d[2]
-                if not all(valid(p, q, both) for p, q, _ in (*group, d)):
-                    continue
-                tries += 1
-                nn = _residual_neuron([*group, d], n)
-                if nn is not None:
-                    group.append(d)
-                    used[j] = True
-                    outs, best = both, nn
-        if best is None:
-            out.append(cube_neuron(c, n))
-        else:
-            out.append((best[0], best[1], outs))
+        cands = sorted((j for j in range(i + 1, len(left)) if not used[j]), key=lambda j: -_shared(left[j], c))
+        tries = 0
+        for j in cands:
+            d = left[j]
+            if tries >= max_tries or (_shared(d, c) == 0 and len(group) == 1):
+                break  # sorted: nothing left shares a literal with c
+            if (banned | forbids[j]) & (outs | d[2]):
+                continue
+            tries += 1
+            nn = _residual_neuron([*group, d], n, decided)
+            if nn is not None:
+                group.append(d)
+                used[j] = True
+                outs, banned, best = outs | d[2], banned | forbids[j], nn
+        out.append(cube_neuron(c, n) if best is None else (best[0], best[1], outs))
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SMALL_CUBES", "complement_ints", "from_ints", "sccc_ints", "tautology_ints", "to_ints"]
+__all__ = ["SMALL_CUBES", "OutOfBudget", "complement_ints", "from_ints", "sccc_ints", "tautology_ints", "to_ints"]
 
 #: Covers up to this many cubes take the integer path.
 SMALL_CUBES = 24
@@ -149,13 +149,20 @@ def _merge(c0: list[int], c1: list[int], low: int, full: int) -> list[int]:
     return list(dict.fromkeys([*common, *only0, *only1]))
 
 
+class OutOfBudget(Exception):
+    """A complement took more recursion steps, or grew to more cubes, than its budget."""
+
+
 def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int]) -> list[int]:
     """A cover of the points the cover misses (ESPRESSO's ``complement``: its special cases,
     the split on the most binate input, then merge with lifting).
 
-    ``budget`` is a one-item list of recursion steps left; the caller checks it.
+    ``budget`` is a one-item list: recursion steps left, also the most cubes any part may have.
+    Raises :class:`OutOfBudget` when either runs out.
     """
     budget[0] -= 1
+    if budget[0] < 0:
+        raise OutOfBudget
     if not cubes:
         return [full]
     if full in cubes:
@@ -172,4 +179,7 @@ def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int]) -
     low = _split(cubes, lit0 & lit1 or lit0 | lit1)
     c0 = complement_ints(_cofactor(cubes, low, 0), zero, full, budget)
     c1 = complement_ints(_cofactor(cubes, low, 1), zero, full, budget)
-    return _merge(c0, c1, low, full)
+    out = _merge(c0, c1, low, full)
+    if len(out) > budget[0]:
+        raise OutOfBudget
+    return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import LogicError
 from .cubes import CubeSpace
-from .small import SMALL_CUBES, complement_ints, from_ints, sccc_ints, tautology_ints, to_ints
+from .small import SMALL_CUBES, OutOfBudget, complement_ints, from_ints, sccc_ints, tautology_ints, to_ints
 
 __all__ = ["CoverLimitError", "complement", "supercube_of_complement", "tautology"]
 
@@ -136,10 +136,11 @@ def complement(sp: CubeSpace, F: np.ndarray, limit: int = COMPLEMENT_LIMIT) -> n
             return np.zeros((0, sp.wi), dtype=np.uint64)
         if len(F) <= SMALL_CUBES:
             budget = [limit - steps[0]]
-            got = complement_ints(to_ints(F), *sp.int_masks, budget)
+            try:
+                got = complement_ints(to_ints(F), *sp.int_masks, budget)
+            except OutOfBudget:
+                raise CoverLimitError(f"the complement needs more than {limit} steps (or cubes)") from None
             steps[0] = limit - budget[0]
-            if steps[0] > limit:
-                raise CoverLimitError(f"the complement needs more than {limit} steps")
             return from_ints(got, sp.wi)
         ceil = np.bitwise_or.reduce(F, axis=0)
         if not (ceil == full).all():

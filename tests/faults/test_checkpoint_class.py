@@ -1,0 +1,129 @@
+"""The model a run trains or evaluates is the one its config names: a checkpoint of another model
+is refused in one line (exit 2), whatever its hyperparameters call the class, and nothing is
+trained or evaluated. A checkpoint of the configured model still loads, however it spells it."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lightning_mnist import checkpoints, cli
+from lightning_mnist.trainer_cli import build_cli
+
+STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 32) -> Path:
+    """A fake MNIST of random digits in IDX files (no checksums to match)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
+        array = rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)
+        array = array.astype(np.uint8)
+        head = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+        (folder / stem).write_bytes(head + array.tobytes())
+    return folder
+
+
+def tiny_args(data: Path, runs: Path, config: str) -> list[str]:
+    return [
+        "--config", config, "--data.data_dir", str(data), "--data.verify_checksums", "false",
+        "--data.batch_size", "16", "--data.steps_per_execution", "1", "--data.eval_batch_size", "32",
+        "--trainer.logger.init_args.save_dir", str(runs), "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false", "--trainer.accelerator", "cpu", "--trainer.max_epochs", "1",
+        "--trainer.limit_train_batches", "1",
+    ]  # fmt: skip
+
+
+def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """``lightning-mnist ARGV`` in this process: (exit status, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
+    try:
+        cli.main(argv)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_tiny_mnist(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory) -> dict[str, dict]:
+    """The checkpoint dicts of seed_mlp and of autoencoder after one training step each."""
+    out = tmp_path_factory.mktemp("ckpts")
+    found = {}
+    for config in ("seed_mlp", "autoencoder"):
+        with contextlib.chdir(out):  # autoencoder.yaml checkpoints into ./runs/autoencoder
+            c = build_cli(tiny_args(data, out / "runs", config), run=False)
+            c.trainer.fit(c.model, datamodule=c.datamodule)
+            c.trainer.save_checkpoint(out / f"{config}.ckpt")
+        found[config] = torch.load(out / f"{config}.ckpt", weights_only=True)
+    return found
+
+
+def respelled(ckpt: dict, spelling: str) -> dict:
+    """``ckpt`` with its hyperparameters naming the class as ``spelling`` says."""
+    hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if k not in ("_class_path", "_instantiator")}
+    class_path = ckpt["hyper_parameters"]["_class_path"]
+    if spelling == "class_path":
+        hparams = {"class_path": class_path, "init_args": hparams}
+    elif spelling == "class_path+dict_kwargs":
+        hparams = {"class_path": class_path, "dict_kwargs": hparams}
+    elif spelling == "both":  # Lightning's key says the configured model, jsonargparse's another
+        hparams = {"_class_path": "lightning_mnist.MLPClassifier", "class_path": class_path, "init_args": hparams}
+    elif spelling == "none":  # no class recorded at all: only the weights tell
+        pass
+    return {**ckpt, "hyper_parameters": hparams}
+
+
+def refused(code: int, out: str, err: str, path: Path, runs: Path) -> None:
+    assert code == 2, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    lines = [line for line in err.splitlines() if line.startswith("lightning-mnist: error:")]
+    assert len(lines) == 1 and str(path) in lines[0], err[-2000:]
+    assert "test MSE" not in out and "test accuracy" not in out
+    assert not list(runs.glob("**/*.ckpt")) and not list(runs.glob("**/metrics.csv"))  # nothing ran
+
+
+@pytest.mark.parametrize("spelling", ["class_path", "class_path+dict_kwargs", "both", "none"])
+@pytest.mark.parametrize("subcommand", ["fit", "test"])
+def test_an_autoencoder_checkpoint_never_replaces_the_configured_mlp_whatever_its_hparams_say(
+    subcommand, spelling, trained, data, tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / f"autoencoder-{spelling}.ckpt"
+    torch.save(respelled(trained["autoencoder"], spelling), path)
+    runs = tmp_path / "runs"
+    argv = [subcommand, *tiny_args(data, runs, "seed_mlp"), "--ckpt_path", str(path)]
+    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+
+
+def test_the_class_check_holds_for_spellings_it_does_not_know(trained, data, tmp_path, capsys, monkeypatch):
+    """With no key recognised up front, what LightningCLI made of the hyperparameters decides."""
+    monkeypatch.setattr(checkpoints, "CLASS_KEYS", ())
+    path = tmp_path / "autoencoder.ckpt"
+    torch.save(respelled(trained["autoencoder"], "class_path"), path)
+    runs = tmp_path / "runs"
+    argv = ["test", *tiny_args(data, runs, "seed_mlp"), "--ckpt_path", str(path)]
+    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+
+
+@pytest.mark.parametrize("spelling", ["class_path", "none"])
+def test_a_checkpoint_of_the_configured_model_loads_however_it_spells_the_class(
+    spelling, trained, data, tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / f"mlp-{spelling}.ckpt"
+    torch.save(respelled(trained["seed_mlp"], spelling), path)
+    argv = ["test", *tiny_args(data, tmp_path / "runs", "seed_mlp"), "--ckpt_path", str(path)]
+    code, out, err = run_main(argv, capsys, monkeypatch)
+    assert code == 0, err[-3000:]
+    assert "test accuracy" in out

@@ -186,8 +186,15 @@ def _raise_singles(
 
 def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
     """MINI's weight of each cube: the inner product of its parts with the column sums of ``F``."""
-    bits = np.unpackbits(np.ascontiguousarray(F.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
-    return bits.astype(np.int64) @ bits.sum(axis=0, dtype=np.int64)
+    raw = np.ascontiguousarray(F, dtype="<u8").view(np.uint8)
+    blocks = range(0, len(F), 256)  # bits of 256 cubes at a time: memory stays small at many outputs
+    sums = sum(
+        (np.unpackbits(raw[s : s + 256], axis=1, bitorder="little").sum(axis=0, dtype=np.int64) for s in blocks), 0
+    )
+    out = np.zeros(len(F), dtype=np.int64)
+    for s in blocks:
+        out[s : s + 256] = np.unpackbits(raw[s : s + 256], axis=1, bitorder="little") @ sums
+    return out
 
 
 def expand(

@@ -29,6 +29,7 @@ from .progress import Progress
 from .prove.function_check import verify_function
 from .prove.truthtable import TruthTable
 from .prove.verify import verify
+from .rows import row_block
 
 __all__ = ["build_parser", "main"]
 
@@ -170,8 +171,7 @@ def _table_text(spec, net, max_rows: int) -> str:
     names = list(net.inputs)
     widths = [max(1, len(v)) for v in names]
     lines = [" ".join(v.rjust(w) for v, w in zip(names, widths, strict=True)) + " | expected network"]
-    for r in range(min(1 << n, max_rows)):
-        bits = [(r >> (n - 1 - i)) & 1 for i in range(n)]
+    for r, bits in enumerate(row_block(0, min(1 << n, max_rows), n).tolist()):
         mark = "" if expected[r] == got[r] else "   <-- differs"
         lines.append(
             " ".join(str(b).rjust(w) for b, w in zip(bits, widths, strict=True))

@@ -444,7 +444,8 @@ def unravel(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
 
 def _loop(
     sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, note: Progress, max_passes: int, seen: list
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """The loop from ``F``: (the cover, the essential primes it holds)."""
     F = expand(sp, F, R)
     seen.append(F)
     F = irredundant(sp, F, D)
@@ -453,7 +454,7 @@ def _loop(
     E, F, D = F[is_essential], F[~is_essential], np.vstack([D, F[is_essential]])
     note("essential primes set aside", len(F))
     if len(F) == 0:
-        return E
+        return E, E
     for _ in range(max_passes):
         best = cost(sp, F)
         while True:
@@ -470,7 +471,7 @@ def _loop(
         note("last gasp", len(F))
         if cost(sp, F) >= best:
             break
-    return np.vstack([E, F])
+    return np.vstack([E, F]), E
 
 
 #: Other expansion orders for the pool run while the unravelled cover times the OFF cover has
@@ -478,9 +479,10 @@ def _loop(
 POOL_EXPAND_WORK = 400_000
 
 
-def _pool_pass(sp, F, D, R, best, seen, note, method) -> tuple[np.ndarray, str]:
+def _pool_pass(sp, F, D, R, best, E, seen, note, method) -> tuple[np.ndarray, str]:
     """More candidate primes (the ON cubes with every output they may feed, other expansion
-    orders where affordable), then the set-cover program over all of them."""
+    orders where affordable), then the set-cover program over all of them for what the
+    essential primes ``E`` (in every cover) leave."""
     from .pool import pool_cover
 
     seen.append(widest_outputs(sp, F, R))
@@ -491,9 +493,10 @@ def _pool_pass(sp, F, D, R, best, seen, note, method) -> tuple[np.ndarray, str]:
             seen.append(expand(sp, start, R, **extra))
     pool = sp.drop_contained(np.vstack(seen))
     note("cover of the prime pool", len(pool))
-    got = pool_cover(sp, F, D, pool, beat=len(best)) if len(pool) > len(best) else None
-    if got is not None and len(got[0]) < len(best):
-        best = irredundant(sp, got[0], D)
+    DE, rest = np.vstack([D, E]), len(best) - len(E)
+    got = pool_cover(sp, F, DE, pool, beat=rest) if len(pool) > len(best) and rest > 1 else None
+    if got is not None and len(got[0]) < rest:
+        best = np.vstack([E, irredundant(sp, got[0], DE)])
         method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
     return best, method
 
@@ -519,15 +522,15 @@ def espresso(
     """
     note = progress or (lambda stage, cubes: None)
     F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
-    best, seen = None, []
+    best, E, seen = None, None, []
     starts = [unravel(sp, F), F] if int(sp.output_bits(F).sum()) < 5000 and sp.m > 1 else [F]
     for start in starts:
-        got = _loop(sp, sp.drop_contained(start), D, R, note, max_passes, seen)
+        got, essentials = _loop(sp, sp.drop_contained(start), D, R, note, max_passes, seen)
         if best is None or cost(sp, got) < cost(sp, best):
-            best = got
+            best, E = got, essentials
         if len(best) <= len(F) and not (both_starts or len(F) <= BOTH_STARTS_CUBES):
             break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
     method = "espresso loop on cube covers"
     if pool and len(best) > 1:
-        best, method = _pool_pass(sp, F, D, R, best, seen, note, method)
+        best, method = _pool_pass(sp, F, D, R, best, E, seen, note, method)
     return best, method

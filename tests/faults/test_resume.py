@@ -285,7 +285,7 @@ SEED_MLP = ("seed_mlp", "--model.init_args.layers", "[{width: 64, activation: re
 
 
 def cli_fit(data_dir: Path, runs: Path, *extra: str, monkeypatch, config: tuple[str, ...] = SEED_MLP) -> int:
-    """``lightning-mnist fit --config CONFIG`` (default seed_mlp, dropout), grouped, on the tiny set, in this process."""
+    """``lightning-mnist fit --config CONFIG`` (default seed_mlp, dropout), grouped, on the tiny set, here."""
     from lightning_mnist import cli
 
     monkeypatch.setattr(sys, "argv", ["lightning-mnist"])

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import sys
-from pathlib import Path
 
 from lightning_mnist.errors import (
     ConfigError,
@@ -35,44 +34,10 @@ from lightning_mnist.trainer_cli import build_cli
 
 
 def sweep_main(argv: list[str]) -> None:
-    """``lightning-mnist sweep NAME [--index I]`` and ``lightning-mnist collect NAME``."""
-    import argparse
+    """``lightning-mnist reproduce|sweep|collect ...``: the study's front (``lightning_mnist.study.cli``)."""
+    from lightning_mnist.study.cli import main as study_main
 
-    from lightning_mnist.study.runs import run_sweep
-    from lightning_mnist.study.sweeps import PROFILES, SWEEPS, collect, sweep_points
-
-    command, rest = argv[0], argv[1:]
-    parser = argparse.ArgumentParser(
-        prog=f"lightning-mnist {command}",
-        description="Each point's result file records the settings it was computed with (profile, epochs, "
-        "batches, seeds, data, config and overrides). "
-        + (
-            "A point whose file records other settings (another profile's, an edited config's) is rerun, "
-            "with a warning."
-            if command == "sweep"
-            else "Only results computed with --profile's settings are collected."
-        ),
-    )
-    parser.add_argument("name", choices=sorted(SWEEPS))
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    parser.add_argument("--out", type=Path, default=None, help="result directory (default reports/<profile>)")
-    if command == "sweep":
-        parser.add_argument(
-            "--index", type=int, default=None, help="run only point I (0-based), e.g. $SLURM_ARRAY_TASK_ID"
-        )
-        parser.add_argument("--list", action="store_true", help="list the points and exit")
-    args = parser.parse_args(rest)
-    out = args.out or Path("reports") / args.profile
-    profile = PROFILES[args.profile]
-    if command == "collect":
-        for row in collect(args.name, out, profile):
-            print(row)
-    elif args.list:
-        for i, point in enumerate(sweep_points(args.name, profile)):
-            print(i, point.key)
-    else:
-        for result in run_sweep(args.name, profile, out, args.index):
-            print(f"{result['key']}: test accuracy {result['test_acc']:.4f}")
+    study_main(argv)
 
 
 SUBCOMMANDS = {"reproduce", "sweep", "collect"}
@@ -96,11 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         with raise_on_sigterm(), record_sigint():
-            if command == "reproduce":
-                from lightning_mnist.study.reproduce import main as reproduce_main
-
-                reproduce_main(argv[1:])
-            elif command in SUBCOMMANDS:
+            if command in SUBCOMMANDS:  # reproduce, sweep, collect: the study's front
                 sweep_main(argv)
             else:
                 build_cli(argv)

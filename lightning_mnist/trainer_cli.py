@@ -323,8 +323,11 @@ def resolve_config_names(argv: list[str]) -> list[str]:
     return out
 
 
-def build_cli(args: list[str], **kwargs) -> MNISTCLI:
-    """The CLI as ``lightning-mnist`` builds it; ``run=False`` gives its objects untrained."""
+def build_cli(args: list[str] | dict, **kwargs) -> MNISTCLI:
+    """The CLI as ``lightning-mnist`` builds it; ``run=False`` gives its objects untrained.
+
+    ``args``: command-line arguments, or (with ``run=False``) the whole config as a dict (a
+    sweep point's run, ``lightning_mnist.study.training``: no command line in between)."""
     options = dict(
         model_class=LightningModule,
         datamodule_class=MNISTDataModule,
@@ -333,7 +336,7 @@ def build_cli(args: list[str], **kwargs) -> MNISTCLI:
         save_config_callback=SaveConfigAtomically,
         save_config_kwargs={"overwrite": True},
     )
-    args = resolve_config_names(args)
+    args = args if isinstance(args, dict) else resolve_config_names(args)
     install_yaml_bound()
     defaults = {"default_config_files": [str(DEFAULTS)]}
     if kwargs.get("run", True):

@@ -21,6 +21,7 @@ from .errors import LogicError, ParseError
 from .export.command import add_export_parser, run_export
 from .files import OutputPathError, read_text
 from .formula.formula import Formula
+from .formula.text import name_text
 from .network.decompile import decompile_formula
 from .network.multinet import MultiOutputNetwork, load_network
 from .pla.format import PLA_LIMITS_ENV, Pla, PlaLimits, read_pla
@@ -28,6 +29,7 @@ from .progress import Progress
 from .prove.function_check import verify_function
 from .prove.truthtable import TruthTable
 from .prove.verify import verify
+from .rows import row_block
 
 __all__ = ["build_parser", "main"]
 
@@ -169,8 +171,7 @@ def _table_text(spec, net, max_rows: int) -> str:
     names = list(net.inputs)
     widths = [max(1, len(v)) for v in names]
     lines = [" ".join(v.rjust(w) for v, w in zip(names, widths, strict=True)) + " | expected network"]
-    for r in range(min(1 << n, max_rows)):
-        bits = [(r >> (n - 1 - i)) & 1 for i in range(n)]
+    for r, bits in enumerate(row_block(0, min(1 << n, max_rows), n).tolist()):
         mark = "" if expected[r] == got[r] else "   <-- differs"
         lines.append(
             " ".join(str(b).rjust(w) for b, w in zip(bits, widths, strict=True))
@@ -265,20 +266,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _decompile(args: argparse.Namespace) -> int:
+    """One formula per output, in the grammar ``compile`` reads (names that are not identifiers quoted)."""
     net = load_network(args.network)
     if isinstance(net, MultiOutputNetwork):
         for k, name in enumerate(net.outputs):
-            formula = decompile_formula(net.output(k), simplify=args.simplify)
-            try:
-                print(f"{name} = {formula}")
-            except LogicError:
-                print(f"{name} = {formula.to_sympy()}")
+            print(f"{name_text(name)} = {decompile_formula(net.output(k), simplify=args.simplify)}")
         return EXIT_OK
-    formula = decompile_formula(net, simplify=args.simplify)
-    try:
-        print(formula)
-    except LogicError:
-        print(formula.to_sympy())
+    print(decompile_formula(net, simplify=args.simplify))
     return EXIT_OK
 
 

@@ -4,46 +4,15 @@ returning its rows (cell, the notebook says, rule, we measured, settings, verdic
 
 from __future__ import annotations
 
-import contextlib
-import json
 import statistics
 from pathlib import Path
 
 from lightning_mnist.study import stats
-from lightning_mnist.study.sweeps import Profile
+from lightning_mnist.study.points import Profile
+from lightning_mnist.study.registry import REGISTRY
+from lightning_mnist.study.store import ResultStore
 
 NOTEBOOK = {"softmax_gd": 0.9096, "mlp_gain": 0.052, "dropout_gain": 0.0233}
-
-
-# The profile being judged (set by ``judging``): results another profile left in the same
-# folder are left out (as not run), not reported as this one's.
-_PROFILE: str | None = None
-_CURRENT: Profile | None = None
-
-
-@contextlib.contextmanager
-def judging(profile: Profile | None):
-    """Judge (and load) only ``profile``'s results inside the block; None: whatever is there."""
-    global _PROFILE, _CURRENT
-    previous = _PROFILE, _CURRENT
-    if profile is not None:
-        _PROFILE, _CURRENT = profile.name, profile
-    try:
-        yield
-    finally:
-        _PROFILE, _CURRENT = previous
-
-
-def load_results(out: Path, name: str):
-    path = out / "results" / f"{name}.json"
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    records = data if isinstance(data, list) else [data]
-    recorded = {r.get("profile") for r in records if isinstance(r, dict)} - {None}
-    if _PROFILE is not None and recorded and recorded != {_PROFILE}:
-        return None
-    return data
 
 
 NOTEBOOK_EPOCHS = 50
@@ -72,33 +41,14 @@ def _interval(iv) -> str:
     return "no interval (fewer than 2 seeds)" if iv is None else f"{_pts(iv[0])} [{_pts(iv[1])}, {_pts(iv[2])}] points"
 
 
-def claims(out: Path, profile: Profile | None = None) -> list[list[str]]:
+def claims(out: Path | ResultStore, profile: Profile | None = None) -> list[list[str]]:
     """Rows of (cell, the notebook says, rule, we measured, settings, verdict), for each finished part.
 
     Per-seed statistics come from the point files (with ``profile``: only those computed with
-    its settings, as ``collect`` counts them)."""
-    if profile is None:
-        return [row for claim in CLAIMS for row in claim(out)]
-    with judging(profile):
-        return [row for claim in CLAIMS for row in claim(out)]
-
-
-def runs(out: Path, name: str) -> list[dict]:
-    """The per-seed results of sweep ``name`` (point files) that belong to this report."""
-    if _CURRENT is not None:
-        from lightning_mnist.study.sweeps import load_result, sweep_points
-
-        found = [load_result(p, _CURRENT, out, warn=False) for p in sweep_points(name, _CURRENT)]
-        return [r for r in found if r is not None]
-    results = []
-    for f in sorted((out / "points" / name).glob("*.json")):
-        try:
-            r = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(r, dict) and (_PROFILE is None or r.get("profile") in (None, _PROFILE)):
-            results.append(r)
-    return results
+    its settings, as ``collect`` counts them). ``out`` may be a ``ResultStore`` (then ``profile``
+    is the store's)."""
+    store = out if isinstance(out, ResultStore) else ResultStore(out, profile)
+    return [row for claim in CLAIMS for row in claim(store)]
 
 
 def by_x(results: list[dict], field: str = "test_acc") -> dict:
@@ -129,8 +79,8 @@ def _judge(verdict: str, why_not: str | None) -> str:
     return f"{stats.NOT_COMPARABLE} ({why_not}; on these settings: {verdict})" if why_not else verdict
 
 
-def _softmax_claim(out: Path) -> list[list[str]]:
-    gd = by_x(runs(out, "softmax_gd")).get(None)  # the point file, checked against the settings
+def _softmax_claim(store: ResultStore) -> list[list[str]]:
+    gd = by_x(store.runs("softmax_gd")).get(None)  # the point file, checked against the settings
     if not gd:
         return []
     acc = statistics.fmean(gd)
@@ -146,8 +96,8 @@ def _softmax_claim(out: Path) -> list[list[str]]:
     ]
 
 
-def _grid_claim(out: Path) -> list[list[str]]:
-    grid = load_results(out, "grid")
+def _grid_claim(store: ResultStore) -> list[list[str]]:
+    grid = store.load_results("grid")
     if not grid:
         return []
     acc = grid["acc"]
@@ -166,9 +116,9 @@ def _grid_claim(out: Path) -> list[list[str]]:
     ]
 
 
-def _gain_claim(out: Path, cell: str, text: str, name: str, base_name: str, gain: float, optimizer: str):
-    new, base = runs(out, name), runs(out, base_name)
-    row = load_results(out, name)
+def _gain_claim(store: ResultStore, cell: str, text: str, name: str, base_name: str, gain: float, optimizer: str):
+    new, base = store.runs(name), store.runs(base_name)
+    row = store.load_results(name)
     if not (new and base and row):
         return []
     a, b = by_x(new).get(None, []), by_x(base).get(None, [])
@@ -187,17 +137,19 @@ def _gain_claim(out: Path, cell: str, text: str, name: str, base_name: str, gain
     ]
 
 
-def _mlp_gain_claim(out: Path) -> list[list[str]]:
+def _mlp_gain_claim(store: ResultStore) -> list[list[str]]:
+    sweep = REGISTRY["seed_mlp"]
     return _gain_claim(
-        out, "11", "784-512-10 MLP: about +5.2 points over softmax regression", "seed_mlp", "softmax_gd",
-        NOTEBOOK["mlp_gain"], "SGD lr 0.01",
+        store, sweep.cells, "784-512-10 MLP: about +5.2 points over softmax regression", sweep.name, "softmax_gd",
+        NOTEBOOK["mlp_gain"], sweep.optimizer,
     )  # fmt: skip
 
 
-def _dropout_gain_claim(out: Path) -> list[list[str]]:
+def _dropout_gain_claim(store: ResultStore) -> list[list[str]]:
+    sweep = REGISTRY["seed_dropout"]
     return _gain_claim(
-        out, "18", "dropout network: +2.33 points over the cell-11 MLP", "seed_dropout", "seed_mlp",
-        NOTEBOOK["dropout_gain"], "Adadelta",
+        store, sweep.cells, "dropout network: +2.33 points over the cell-11 MLP", sweep.name, "seed_mlp",
+        NOTEBOOK["dropout_gain"], sweep.optimizer,
     )  # fmt: skip
 
 
@@ -215,71 +167,84 @@ def _pvalue(a, b) -> str:
     return "p n/a" if test is None else f"p = {test[2]:.3g}"
 
 
-def _width_claim(out: Path) -> list[list[str]]:
-    width, results = load_results(out, "width"), runs(out, "width")
+def _width_claim(store: ResultStore) -> list[list[str]]:
+    sweep = REGISTRY["width"]
+    width, results = store.load_results(sweep.name), store.runs(sweep.name)
     if not (width and results):
         return []
     acc, secs = by_x(results), by_x(results, "train_seconds")
-    settings, why = _settings(width[0], "SGD"), not_comparable(results)
-    xs = sorted(acc)
-    low, top = xs[0], xs[-1]
-    by = {r["x"]: r for r in width}
-    rows = []
-    if KNEE in acc and low < KNEE:
-        rows.append(
-            [
-                "12-13",
-                "accuracy rises until about 2^7 units",
-                "holds if 2^7 units score significantly above 2^1 (Welch, 95 %); does not hold if significantly below",
-                f"{_pow2(by[low])}: {mean_pm(by[low])}; 2^7: {mean_pm(by[KNEE])}; {_pvalue(acc[KNEE], acc[low])}",
-                settings,
-                _judge(_greater_verdict(acc[KNEE], acc[low]), why),
-            ]
-        )
-    wider = [x for x in xs if x > KNEE]
-    if KNEE in acc and wider:
-        ivs = {x: stats.diff_interval(acc[x], acc[KNEE]) for x in wider}
-        verdict = stats.combine(
-            *(stats.equivalence_verdict(None if iv is None else iv[1:], 0.0, FLAT_MARGIN) for iv in ivs.values())
-        )
-        worst = max(ivs, key=lambda x: -1 if ivs[x] is None else max(abs(ivs[x][1]), abs(ivs[x][2])))
-        rows.append(
-            [
-                "12-13",
-                "then flat above 2^7 units",
-                f"holds if for every wider layer the 95 % Welch interval of its gain over 2^7 lies "
-                f"within ± {100 * FLAT_MARGIN:.0f} point; does not hold if one lies wholly outside",
-                f"widest interval: {_pow2(by[worst])} {_interval(ivs[worst])}; best mean "
-                f"{_pow2(max(width, key=lambda r: r['acc_mean']))}",
-                settings,
-                _judge(verdict, why),
-            ]
-        )
-    if KNEE in secs and top > KNEE:
-        rows.append(
-            [
-                "12-13",
-                "while training time grows",
-                f"holds if training at {_pow2(by[top])} units takes significantly longer than at 2^7 "
-                "(Welch on per-seed seconds, 95 %)",
-                f"2^7: {statistics.fmean(secs[KNEE]):.1f} s; {_pow2(by[top])}: {statistics.fmean(secs[top]):.1f} s; "
-                f"{_pvalue(secs[top], secs[KNEE])}",
-                settings,
-                _greater_verdict(secs[top], secs[KNEE]),
-            ]
-        )
+    row = [sweep.cells, _settings(width[0], sweep.optimizer), not_comparable(results), {r["x"]: r for r in width}]
+    rows = [*_rises_row(acc, *row), *_flat_row(acc, width, *row), *_time_row(secs, *row)]
     if not rows:
+        cells, settings, _, by = row
         rows.append(
             [
-                "12-13",
+                cells,
                 "rises until about 2^7 units, then flat while time grows",
                 "needs 2^7 and widths on both sides of it",
-                ", ".join(_pow2(by[x]) for x in xs),
+                ", ".join(_pow2(by[x]) for x in sorted(acc)),
                 settings,
                 f"{stats.NOT_COMPARABLE} (the sweep lacks the widths the claim is about)",
             ]
         )
     return rows
+
+
+def _rises_row(acc: dict, cells: str, settings: str, why: str | None, by: dict) -> list[list[str]]:
+    low = min(acc)
+    if KNEE not in acc or low >= KNEE:
+        return []
+    return [
+        [
+            cells,
+            "accuracy rises until about 2^7 units",
+            "holds if 2^7 units score significantly above 2^1 (Welch, 95 %); does not hold if significantly below",
+            f"{_pow2(by[low])}: {mean_pm(by[low])}; 2^7: {mean_pm(by[KNEE])}; {_pvalue(acc[KNEE], acc[low])}",
+            settings,
+            _judge(_greater_verdict(acc[KNEE], acc[low]), why),
+        ]
+    ]
+
+
+def _flat_row(acc: dict, width: list[dict], cells: str, settings: str, why: str | None, by: dict) -> list[list[str]]:
+    wider = [x for x in sorted(acc) if x > KNEE]
+    if KNEE not in acc or not wider:
+        return []
+    ivs = {x: stats.diff_interval(acc[x], acc[KNEE]) for x in wider}
+    verdict = stats.combine(
+        *(stats.equivalence_verdict(None if iv is None else iv[1:], 0.0, FLAT_MARGIN) for iv in ivs.values())
+    )
+    worst = max(ivs, key=lambda x: -1 if ivs[x] is None else max(abs(ivs[x][1]), abs(ivs[x][2])))
+    return [
+        [
+            cells,
+            "then flat above 2^7 units",
+            f"holds if for every wider layer the 95 % Welch interval of its gain over 2^7 lies "
+            f"within ± {100 * FLAT_MARGIN:.0f} point; does not hold if one lies wholly outside",
+            f"widest interval: {_pow2(by[worst])} {_interval(ivs[worst])}; best mean "
+            f"{_pow2(max(width, key=lambda r: r['acc_mean']))}",
+            settings,
+            _judge(verdict, why),
+        ]
+    ]
+
+
+def _time_row(secs: dict, cells: str, settings: str, why: str | None, by: dict) -> list[list[str]]:
+    top = max(secs) if secs else None
+    if KNEE not in secs or top is None or top <= KNEE:
+        return []
+    return [
+        [
+            cells,
+            "while training time grows",
+            f"holds if training at {_pow2(by[top])} units takes significantly longer than at 2^7 "
+            "(Welch on per-seed seconds, 95 %)",
+            f"2^7: {statistics.fmean(secs[KNEE]):.1f} s; {_pow2(by[top])}: {statistics.fmean(secs[top]):.1f} s; "
+            f"{_pvalue(secs[top], secs[KNEE])}",
+            settings,
+            _greater_verdict(secs[top], secs[KNEE]),
+        ]
+    ]
 
 
 def _extreme(acc: dict, k, better: bool) -> tuple[str, list]:
@@ -294,61 +259,70 @@ def _extreme(acc: dict, k, better: bool) -> tuple[str, list]:
     return (stats.FAILS if rivals else stats.HOLDS if testable else stats.INCONCLUSIVE), rivals
 
 
-def _depth_claims(out: Path) -> list[list[str]]:
+# What the notebook says of each depth sweep: (the depth it singles out, whether as the best).
+DEPTH_CLAIMS = {"depth_sgd": (7, True), "depth_rmsprop": (10, False)}
+
+
+def _depth_claims(store: ResultStore) -> list[list[str]]:
     rows = []
-    for name, opt, cell in (("depth_sgd", "SGD", "14-15"), ("depth_rmsprop", "RMSprop", "16-17")):
-        depth, results = load_results(out, name), runs(out, name)
-        if not (depth and results):
-            continue
-        acc = by_x(results)
-        settings, why = _settings(depth[0], opt), not_comparable(results)
-        by = {r["x"]: r for r in depth}
-        rho = stats.bootstrap_spearman(acc)
-        means = [statistics.fmean(acc[x]) for x in sorted(acc)]
-        rho_text = f"Spearman(depth, mean acc) = {stats.spearman(sorted(acc), means):+.2f}" + (
-            "" if rho is None else f", 95 % bootstrap interval [{rho[1]:+.2f}, {rho[2]:+.2f}]"
-        )
-        best = max(depth, key=lambda r: r["acc_mean"])
-        worst = min(depth, key=lambda r: r["acc_mean"])
-        k = 7 if opt == "SGD" else 10
-        if k in acc:
-            verdict, rivals = _extreme(acc, k, better=opt == "SGD")
-            side = "better" if opt == "SGD" else "worse"
-            measured = (
-                f"{k} layers {mean_pm(by[k])}; best {best['x']} layers {mean_pm(best)}, "
-                f"worst {worst['x']} layers {mean_pm(worst)}; "
-                + (
-                    f"significantly {side}: {', '.join(map(str, sorted(rivals)))}"
-                    if rivals
-                    else f"none significantly {side}"
-                )
+    for name, (k, best) in DEPTH_CLAIMS.items():
+        sweep = REGISTRY[name]
+        depth, results = store.load_results(name), store.runs(name)
+        if depth and results:
+            acc = by_x(results)
+            settings, why = _settings(depth[0], sweep.optimizer), not_comparable(results)
+            rows.append([sweep.cells, *_extreme_row(sweep.optimizer, depth, acc, k, best, why), settings])
+            rows.append([sweep.cells, *_trend_row(sweep.optimizer, acc, best, why), settings])
+    return [[*r[:4], r[5], r[4]] for r in rows]  # settings before the verdict
+
+
+def _extreme_row(opt: str, depth: list[dict], acc: dict, k: int, best: bool, why: str | None) -> list[str]:
+    """(claim, rule, measured, verdict): no depth significantly better (worse) than ``k`` layers."""
+    by = {r["x"]: r for r in depth}
+    top, bottom = max(depth, key=lambda r: r["acc_mean"]), min(depth, key=lambda r: r["acc_mean"])
+    if k in acc:
+        verdict, rivals = _extreme(acc, k, better=best)
+        side = "better" if best else "worse"
+        measured = (
+            f"{k} layers {mean_pm(by[k])}; best {top['x']} layers {mean_pm(top)}, "
+            f"worst {bottom['x']} layers {mean_pm(bottom)}; "
+            + (
+                f"significantly {side}: {', '.join(map(str, sorted(rivals)))}"
+                if rivals
+                else f"none significantly {side}"
             )
-            verdict = _judge(verdict, why)
-        else:
-            measured = f"depths {', '.join(map(str, sorted(acc)))}"
-            verdict = f"{stats.NOT_COMPARABLE} ({k} layers not in this sweep)"
-        claim = f"{opt}: {'7 layers best' if opt == 'SGD' else 'worst at 10 layers'}"
-        rule = f"holds if no depth scores significantly {'above' if opt == 'SGD' else 'below'} {k} layers (Welch, 95 %)"
-        rows.append([cell, claim, rule, measured, settings, verdict])
-        if opt == "SGD":
-            trend = stats.INCONCLUSIVE if rho is None else stats.HOLDS if rho[1] <= 0 <= rho[2] else stats.FAILS
-            rule = "holds if the 95 % bootstrap interval (seeds resampled per depth) of Spearman's rho contains 0"
-            text = "SGD: no clear trend with depth"
-        else:
-            trend = stats.sign_verdict(None if rho is None else rho[1:], -1)
-            rule = "holds if the 95 % bootstrap interval (seeds resampled per depth) of Spearman's rho lies below 0"
-            text = "RMSprop: accuracy falls with depth"
-        rows.append([cell, text, rule, rho_text, settings, _judge(trend, why)])
-    return rows
+        )
+        verdict = _judge(verdict, why)
+    else:
+        measured = f"depths {', '.join(map(str, sorted(acc)))}"
+        verdict = f"{stats.NOT_COMPARABLE} ({k} layers not in this sweep)"
+    claim = f"{opt}: {f'{k} layers best' if best else f'worst at {k} layers'}"
+    rule = f"holds if no depth scores significantly {'above' if best else 'below'} {k} layers (Welch, 95 %)"
+    return [claim, rule, measured, verdict]
 
 
-def _autoencoder_claims(out: Path) -> list[list[str]]:
-    ae = load_results(out, "autoencoders")
+def _trend_row(opt: str, acc: dict, best: bool, why: str | None) -> list[str]:
+    """(claim, rule, measured, verdict) on Spearman's rho of depth and accuracy: none (SGD), falling (RMSprop)."""
+    rho = stats.bootstrap_spearman(acc)
+    means = [statistics.fmean(acc[x]) for x in sorted(acc)]
+    rho_text = f"Spearman(depth, mean acc) = {stats.spearman(sorted(acc), means):+.2f}" + (
+        "" if rho is None else f", 95 % bootstrap interval [{rho[1]:+.2f}, {rho[2]:+.2f}]"
+    )
+    resampled = "holds if the 95 % bootstrap interval (seeds resampled per depth) of Spearman's rho"
+    if best:
+        trend = stats.INCONCLUSIVE if rho is None else stats.HOLDS if rho[1] <= 0 <= rho[2] else stats.FAILS
+        return [f"{opt}: no clear trend with depth", f"{resampled} contains 0", rho_text, _judge(trend, why)]
+    trend = stats.sign_verdict(None if rho is None else rho[1:], -1)
+    return [f"{opt}: accuracy falls with depth", f"{resampled} lies below 0", rho_text, _judge(trend, why)]
+
+
+def _autoencoder_claims(store: ResultStore) -> list[list[str]]:
+    ae = store.load_results("autoencoders")
     if not ae:
         return []
     base = ae.get("acc_original")  # the cell-18 classifier on the original images
     versus = f" vs {_pct(base)} on the original images" if base is not None else ""
-    originals = by_x(runs(out, "seed_dropout")).get(None, [])
+    originals = by_x(store.runs("seed_dropout")).get(None, [])
     why = not_comparable(
         [{"epochs": ae["epochs"], "settings": {"limit_train_batches": ae.get("limit_train_batches", 1.0)}}]
     )
@@ -395,8 +369,8 @@ def table_text(table) -> str:
     return ", ".join("".join(map(str, r[:-1])) + f"→{r[-1]}" for r in table)
 
 
-def _logic_claim(out: Path) -> list[list[str]]:
-    logic = load_results(out, "logic")
+def _logic_claim(store: ResultStore) -> list[list[str]]:
+    logic = store.load_results("logic")
     if not logic:
         return []
     rows = []
@@ -417,27 +391,7 @@ def _logic_claim(out: Path) -> list[list[str]]:
         )
     single = {s["name"]: s for s in logic.get("single_neuron", [])}
     if "xor" in single:
-        s = single["xor"]
-        if s["separable"]:
-            measured = f"a neuron computes it: w = {s['weights']}, b = {s['bias']}"
-        else:
-            lam = ", ".join(map(str, s["certificate"]))
-            measured = (
-                f"certificate λ = ({lam}) on rows {', '.join(''.join(map(str, r[:-1])) for r in s['table'])}: "
-                "Σ λ_i s_i (x_i, 1) = 0 exactly, so the required signs s_i (w·x_i + b) >= 0 (> 0 on some row) "
-                "add up to 0: no (w1, w2, b) exists"
-            )
-        rows.append(
-            [
-                "text",
-                "xor is not computable by any single threshold neuron",
-                "holds if a Farkas certificate (λ >= 0, λ != 0, Σ λ_i s_i (x_i, 1) = 0, s_i = ±1 the wanted "
-                "sign) checks in exact rational arithmetic; does not hold if weights computing xor check",
-                measured,
-                "LP (scipy linprog) finds it, fractions check it",
-                _verdict(bool(s["checked"]) and not s["separable"]) if s.get("checked") else stats.INCONCLUSIVE,
-            ]
-        )
+        rows.append(_xor_neuron_row(single["xor"]))
     nets = {n["name"]: n for n in logic.get("networks", [])}
     if "xor" in nets:
         n = nets["xor"]
@@ -453,6 +407,28 @@ def _logic_claim(out: Path) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _xor_neuron_row(s: dict) -> list[str]:
+    """The single-neuron claim for xor: the Farkas certificate (or, were it separable, the weights)."""
+    if s["separable"]:
+        measured = f"a neuron computes it: w = {s['weights']}, b = {s['bias']}"
+    else:
+        lam = ", ".join(map(str, s["certificate"]))
+        measured = (
+            f"certificate λ = ({lam}) on rows {', '.join(''.join(map(str, r[:-1])) for r in s['table'])}: "
+            "Σ λ_i s_i (x_i, 1) = 0 exactly, so the required signs s_i (w·x_i + b) >= 0 (> 0 on some row) "
+            "add up to 0: no (w1, w2, b) exists"
+        )
+    return [
+        "text",
+        "xor is not computable by any single threshold neuron",
+        "holds if a Farkas certificate (λ >= 0, λ != 0, Σ λ_i s_i (x_i, 1) = 0, s_i = ±1 the wanted "
+        "sign) checks in exact rational arithmetic; does not hold if weights computing xor check",
+        measured,
+        "LP (scipy linprog) finds it, fractions check it",
+        _verdict(bool(s["checked"]) and not s["separable"]) if s.get("checked") else stats.INCONCLUSIVE,
+    ]
 
 
 # In the notebook's order of cells.

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from lightning_mnist.data.datamodule import MNISTDataModule
 from lightning_mnist.errors import DataError
 from lightning_mnist.models.autoencoder import load_autoencoder
-from logicnets.files import atomic_write
+from logicnets.files import OutputPathError, atomic_write
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -195,10 +195,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no_verify_checksums", action="store_true", help="for MNIST-format data of your own")
     args = parser.parse_args(argv)
     try:
+        _check_output(Path(args.out))  # before the checkpoint and the data are read
         path = autoencoder_grid(args.ckpt, args.out, args.data_dir, args.n, not args.no_verify_checksums, args.dpi)
-    except DataError as err:  # includes a missing or wrong checkpoint
+    except (DataError, OutputPathError) as err:  # a missing or wrong checkpoint; an output we may not replace
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     print(path)
+
+
+def _check_output(path: Path) -> None:
+    """Refuse an output that is a link or not a regular file, as the writer will (OutputPathError)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+        raise OutputPathError(f"--out {path} is {kind}: refusing to replace it; choose another output path")
 
 
 if __name__ == "__main__":

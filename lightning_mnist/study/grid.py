@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -224,38 +225,74 @@ def _fit_stacked(
     n, d = x.shape
     dtype = x.dtype
     l1m, l2m = grid_coefficients(l1s, l2s)
-    models = len(l1m)
+    _check_fit(len(l1m), iterations, n)
+    # Per stacked column k * M + m: model m's coefficients.
+    l1c = torch.as_tensor(np.tile(l1m, classes), dtype=dtype)
+    l2c2 = torch.as_tensor(np.tile(2 * l2m, classes), dtype=dtype)  # 2 * l2: exact in binary
+    x1, sparse, dense_cols, sparse_cols = _design(x)
+    rows_total = x1.shape[1] + len(sparse_cols)
+    fit = _Fit(x1, sparse, -torch.nn.functional.one_hot(y, classes).to(dtype), classes, lr, n)
+    # Penalty mask for row 0 (the bias): 1 when it is penalised, else 0.
+    fit.row_mask = torch.ones(rows_total, 1, dtype=dtype)
+    if not penalize_bias:
+        fit.row_mask[0] = 0
+    fit.penalize_bias = penalize_bias
+    weight, affine, step = _shared_phase(fit, (l1m, l2m, l1c, l2c2), iterations, chunk, x.element_size())
+    # Phase 2: the batched steps.
+    rows = _block_rows(chunk, n, len(l1m) * classes, x.element_size())
+    for _ in range(step, iterations):
+        grad = _gradient_sums_stacked(x1, sparse, fit.neg_onehot, weight, classes, rows, affine)
+        affine = None
+        grad /= n
+        grad += fit.penalty(weight, l1c, l2c2)
+        weight -= lr * grad
+    bias = weight[0].clone()
+    full = torch.zeros(d, weight.shape[1], dtype=dtype)
+    full[dense_cols] = weight[1 : 1 + len(dense_cols)]
+    full[sparse_cols] = weight[x1.shape[1] :]
+    return full, bias
+
+
+def _check_fit(models: int, iterations: int, n: int) -> None:
     if models == 0:
         raise ValueError("l1s and l2s must each hold at least one coefficient")
     if iterations < 0:
         raise ValueError(f"iterations must be >= 0, got {iterations}")
     if n == 0 and iterations:
         raise ValueError("cannot fit on an empty training set")
-    # Per stacked column k * M + m: model m's coefficients.
-    l1c = torch.as_tensor(np.tile(l1m, classes), dtype=dtype)
-    l2c2 = torch.as_tensor(np.tile(2 * l2m, classes), dtype=dtype)  # 2 * l2: exact in binary
 
-    x1, sparse, dense_cols, sparse_cols = _design(x)
-    width = 1 + len(dense_cols)
-    rows_total = x1.shape[1] + len(sparse_cols)
-    neg_onehot = -torch.nn.functional.one_hot(y, classes).to(dtype)
-    # Penalty mask for row 0 (the bias): 1 when it is penalised, else 0.
-    row_mask = torch.ones(rows_total, 1, dtype=dtype)
-    if not penalize_bias:
-        row_mask[0] = 0
 
-    def penalty(weight: torch.Tensor, l1: torch.Tensor, l2x2: torch.Tensor) -> torch.Tensor:
+@dataclass
+class _Fit:
+    """What every step of a grid fit reads: the design, the targets, the step size."""
+
+    x1: torch.Tensor
+    sparse: object
+    neg_onehot: torch.Tensor
+    classes: int
+    lr: float
+    n: int
+    row_mask: torch.Tensor | None = None
+    penalize_bias: bool = True
+
+    def penalty(self, weight: torch.Tensor, l1: torch.Tensor, l2x2: torch.Tensor) -> torch.Tensor:
         pen = l1 * weight.sign() + l2x2 * weight
-        return pen if penalize_bias else pen * row_mask
+        return pen if self.penalize_bias else pen * self.row_mask
 
-    # Phase 1: all models share one weight matrix (W = 0 and after a step from W = 0).
-    shared = torch.zeros(rows_total, classes, dtype=dtype)
+
+def _shared_phase(fit: _Fit, coeffs: tuple, iterations: int, chunk: int | None, itemsize: int):
+    """Phase 1: all models share one weight matrix (W = 0 and after a step from W = 0), until
+    the penalties part them. Returns (stacked weights, the affine form of their first parted
+    step or None, steps taken)."""
+    l1m, l2m, l1c, l2c2 = coeffs
+    models, lr, row_mask, dtype = len(l1m), fit.lr, fit.row_mask, fit.neg_onehot.dtype
+    shared = torch.zeros(row_mask.shape[0], fit.classes, dtype=dtype)
     weight = affine = None
     step = 0
-    single = _block_rows(chunk, n, classes, x.element_size())
+    single = _block_rows(chunk, fit.n, fit.classes, itemsize)
     while step < iterations and weight is None:
-        grad = _gradient_sums_stacked(x1, sparse, neg_onehot, shared, classes, single)
-        grad /= n
+        grad = _gradient_sums_stacked(fit.x1, fit.sparse, fit.neg_onehot, shared, fit.classes, single)
+        grad /= fit.n
         if not bool((shared * row_mask).any()):
             # Penalty gradient of all-zero (penalised) weights is exactly 0 for every (l1, l2).
             shared = shared - lr * grad
@@ -263,7 +300,7 @@ def _fit_stacked(
             # The models part here: shared data gradient, per-model penalty, so model m is
             # shared - lr * grad - lr * l1[m] * sign(shared) - lr * 2 * l2[m] * shared.
             stacked = shared.repeat_interleave(models, dim=1)
-            weight = stacked - lr * (grad.repeat_interleave(models, dim=1) + penalty(stacked, l1c, l2c2))
+            weight = stacked - lr * (grad.repeat_interleave(models, dim=1) + fit.penalty(stacked, l1c, l2c2))
             basis = torch.cat([shared - lr * grad, -lr * shared.sign() * row_mask, -2 * lr * shared * row_mask], dim=1)
             as_row = dict(dtype=dtype)
             affine = (
@@ -274,21 +311,7 @@ def _fit_stacked(
         step += 1
     if weight is None:  # never parted
         weight = shared.repeat_interleave(models, dim=1)
-
-    # Phase 2: the batched steps.
-    rows = _block_rows(chunk, n, models * classes, x.element_size())
-    for _ in range(step, iterations):
-        grad = _gradient_sums_stacked(x1, sparse, neg_onehot, weight, classes, rows, affine)
-        affine = None
-        grad /= n
-        grad += penalty(weight, l1c, l2c2)
-        weight -= lr * grad
-
-    bias = weight[0].clone()
-    full = torch.zeros(d, weight.shape[1], dtype=dtype)
-    full[dense_cols] = weight[1:width]
-    full[sparse_cols] = weight[x1.shape[1] :]
-    return full, bias
+    return weight, affine, step
 
 
 def fit_grid(

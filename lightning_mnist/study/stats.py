@@ -11,8 +11,9 @@ the 95 % evidence says so; in between it answers "inconclusive" (within the seed
 - :func:`spearman` / :func:`bootstrap_spearman`: the rank correlation of a sweep's means with
   the swept variable, and its percentile interval from resampling the seeds at each value.
 - :func:`below_prediction`: is one run below the 95 % prediction interval of a group of runs?
-- :func:`separability`: a truth table is one threshold neuron (weights checked exactly) or is
-  not, with a Farkas certificate checked exactly in rational arithmetic.
+
+The proofs that a truth table is, or is not, one threshold neuron live with the other proofs of
+boolean functions, in :mod:`logicnets.prove.neuron`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 
 HOLDS, FAILS, INCONCLUSIVE, NOT_COMPARABLE, NOT_RUN = (
     "holds",
@@ -128,34 +128,25 @@ def equivalence_verdict(interval: tuple[float, float] | None, target: float, mar
     return INCONCLUSIVE
 
 
-def _ranks(values: Sequence[float]) -> list[float]:
-    """Ranks from 1, ties sharing their mean rank."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties get mean ranks); 0 when either side is constant.
+    """Spearman's rank correlation (``scipy.stats.spearmanr``: ties get mean ranks); 0 when
+    either side is constant (scipy: undefined).
 
     >>> spearman([1, 2, 3, 4], [0.9, 0.8, 0.85, 0.7])
     -0.8
     >>> spearman([1, 2, 3], [1, 1, 1])
     0.0
     """
-    rx, ry = _ranks(list(xs)), _ranks(list(ys))
-    mx, my = math.fsum(rx) / len(rx), math.fsum(ry) / len(ry)
-    sxy = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
-    sxx, syy = math.fsum((a - mx) ** 2 for a in rx), math.fsum((b - my) ** 2 for b in ry)
-    return 0.0 if sxx == 0 or syy == 0 else sxy / math.sqrt(sxx * syy)
+    from scipy.stats import spearmanr
+
+    if len(set(xs)) < 2 or len(set(ys)) < 2:
+        return 0.0
+    return round(float(spearmanr(xs, ys).statistic), RHO_DIGITS)
+
+
+# Ranks are half-integers, so rho is a fraction of small integers: rounding off float noise keeps
+# an exact 0 (no trend) exactly 0, whichever way it was computed.
+RHO_DIGITS = 12
 
 
 def bootstrap_spearman(
@@ -179,18 +170,31 @@ def bootstrap_spearman(
         return None
     rho = spearman(xs, [math.fsum(groups[x]) / len(groups[x]) for x in xs])
     rng = random.Random(seed)
-    draws = []
+    means = []
     for _ in range(resamples):
-        means = []
+        row = []
         for x in xs:
             runs = groups[x]
             sample = [runs[rng.randrange(len(runs))] for _ in runs]
-            means.append(math.fsum(sample) / len(sample))
-        draws.append(spearman(xs, means))
-    draws.sort()
+            row.append(math.fsum(sample) / len(sample))
+        means.append(row)
+    draws = sorted(_spearman_rows(xs, means))
     lo = draws[math.floor((1 - level) / 2 * (resamples - 1))]
     hi = draws[math.ceil((0.5 + level / 2) * (resamples - 1))]
     return rho, lo, hi
+
+
+def _spearman_rows(xs: Sequence[float], rows: Sequence[Sequence[float]]) -> list[float]:
+    """:func:`spearman` of ``xs`` against each row, at once (scipy's ``rankdata`` ranks them all)."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    rx = rankdata(xs) - (len(xs) + 1) / 2
+    ry = rankdata(np.asarray(rows, dtype=float), axis=1)
+    ry -= ry.mean(axis=1, keepdims=True)
+    norm = np.sqrt((rx @ rx) * np.einsum("ij,ij->i", ry, ry))
+    rho = np.divide(ry @ rx, norm, out=np.zeros(len(ry)), where=norm > 0)
+    return [round(float(v), RHO_DIGITS) for v in rho]
 
 
 def sign_verdict(interval: tuple[float, float] | None, sign: int) -> str:
@@ -246,100 +250,3 @@ def combine(*verdicts: str) -> str:
     if FAILS in verdicts:
         return FAILS
     return HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE
-
-
-# --- one threshold neuron or not: an exact proof either way ------------------------------------
-
-Row = tuple[Sequence[int], int]
-
-
-def _signed_rows(table: Sequence[Row]) -> list[list[Fraction]]:
-    """Row i as s_i * (x_i, 1) with s_i = +1 where the output is 1, -1 where it is 0."""
-    return [[Fraction(1 if out else -1) * v for v in (*map(Fraction, x), Fraction(1))] for x, out in table]
-
-
-def neuron_computes(weights: Sequence, bias, table: Sequence[Row]) -> bool:
-    """Does θ(w·x + b), θ(z) = [z >= 0], give every output of ``table``? Exact (fractions).
-
-    >>> neuron_computes([1, 1], -1.5, [((0, 0), 0), ((0, 1), 0), ((1, 0), 0), ((1, 1), 1)])
-    True
-    >>> neuron_computes([1, 1], -0.5, [((0, 0), 0), ((0, 1), 0), ((1, 0), 0), ((1, 1), 1)])
-    False
-    """
-    w, b = [Fraction(v) for v in weights], Fraction(bias)
-    return all((sum((wi * xi for wi, xi in zip(w, x, strict=True)), b) >= 0) == bool(out) for x, out in table)
-
-
-def check_certificate(lam: Sequence, table: Sequence[Row]) -> bool:
-    """Is ``lam`` a Farkas certificate that no threshold neuron computes ``table``?
-
-    It is if lam >= 0, lam != 0 and sum_i lam_i s_i (x_i, 1) = 0 exactly, s_i = ±1 the row's
-    required sign. Then, for any (w, b), sum_i lam_i s_i (w·x_i + b) = 0, while a neuron
-    computing the table makes every term s_i (w·x_i + b) >= 0 (outputs 1) or > 0 (outputs 0);
-    the last component (the bias column) forces as much weight on 0-rows as on 1-rows, so some
-    term is strictly positive and the sum is > 0: a contradiction. (The same holds under the
-    other convention θ(z) = [z > 0], with the roles of strict and non-strict swapped.)
-
-    >>> xor = [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]
-    >>> check_certificate([1, 1, 1, 1], xor), check_certificate([1, 0, 0, 1], xor)
-    (True, False)
-    """
-    lam = [Fraction(v) for v in lam]
-    if len(lam) != len(table) or any(v < 0 for v in lam) or not any(lam):
-        return False
-    rows = _signed_rows(table)
-    return all(sum(l_i * r[j] for l_i, r in zip(lam, rows, strict=True)) == 0 for j in range(len(rows[0])))
-
-
-def _rational(values, denominator: int = 1000) -> list[Fraction]:
-    return [Fraction(float(v)).limit_denominator(denominator) for v in values]
-
-
-def separability(table: Sequence[Row]) -> dict:
-    """Prove that one threshold neuron computes ``table``, or that none does.
-
-    An LP (scipy's ``linprog``) proposes either weights with margin 1 (s_i (w·x_i + b) >= 1),
-    or, when those are infeasible, a Farkas certificate (lam >= 0, sum lam = 1,
-    sum_i lam_i s_i (x_i, 1) = 0). The proposal is rounded to small fractions and checked
-    exactly (:func:`neuron_computes`, :func:`check_certificate`): the floating-point LP only
-    finds the proof, it is no part of it. Returns ``{"separable": True, "weights", "bias"}``
-    or ``{"separable": False, "certificate"}`` (integers, smallest), with ``"checked": True``.
-
-    >>> xor = [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]
-    >>> separability(xor)
-    {'separable': False, 'certificate': [1, 1, 1, 1], 'checked': True}
-    >>> proof = separability([((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 1)])
-    >>> proof["separable"], proof["checked"]
-    (True, True)
-    """
-    import numpy as np
-    from scipy.optimize import linprog
-
-    rows = np.array([[float(v) for v in r] for r in _signed_rows(table)])
-    m, k = rows.shape
-    fit = linprog(np.zeros(k), A_ub=-rows, b_ub=-np.ones(m), bounds=[(None, None)] * k, method="highs")
-    if fit.status == 0:
-        for denominator in (1, 10, 1000, 10**6):
-            *w, b = _rational(fit.x, denominator)
-            if neuron_computes(w, b, table):
-                return {"separable": True, "weights": [_num(v) for v in w], "bias": _num(b), "checked": True}
-    cert = linprog(
-        np.zeros(m),
-        A_eq=np.vstack([rows.T, np.ones(m)]),
-        b_eq=np.append(np.zeros(k), 1.0),
-        bounds=[(0, None)] * m,
-        method="highs",
-    )
-    if cert.status == 0:
-        for denominator in (10, 1000, 10**6):
-            lam = _rational(cert.x, denominator)
-            if check_certificate(lam, table):
-                scale = math.lcm(*(v.denominator for v in lam))
-                ints = [int(v * scale) for v in lam]
-                g = math.gcd(*ints)
-                return {"separable": False, "certificate": [v // g for v in ints], "checked": True}
-    raise ArithmeticError("the LP found neither weights nor a certificate that check exactly")
-
-
-def _num(v: Fraction) -> int | float:
-    return int(v) if v.denominator == 1 else float(v)

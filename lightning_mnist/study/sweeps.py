@@ -1,414 +1,59 @@
 """Sweeps: many ordinary config runs, one result file each, gathered by ``collect``.
 
-A sweep point is a shipped config plus a few CLI overrides and a seed, run through the same
-``MNISTCLI`` a user runs by hand. Its result goes to ``<out>/points/<sweep>/<key>.json``
-(written atomically), so a sweep can run in one process, as one point per cluster array job
-(``lightning-mnist sweep width --index $SLURM_ARRAY_TASK_ID``), or be resumed: points whose
-file exists are skipped.
+A sweep point is a shipped config plus a few overrides and a seed, run with the same
+``MNISTCLI`` a user runs by hand (built from the point's settings, ``study.training``). Its
+result goes to ``<out>/points/<sweep>/<key>.json`` (written atomically), so a sweep can run in
+one process, as one point per cluster array job (``lightning-mnist sweep width --index
+$SLURM_ARRAY_TASK_ID``), or be resumed: points whose file exists are skipped.
 
-Each result file records the settings that determine it (``point_settings``: the profile, its
-epochs, training batches, seeds and data, the config's name and text, the overrides and
-seed). A file whose settings differ from the run's (another profile in the same ``--out``,
-an edited config, a file from before settings were recorded) is stale: the point is rerun,
-with a warning, and ``collect`` leaves it out.
+This module keeps the names the study has always offered: profiles, points and their settings
+(from ``study.points``) and, for a results folder given as a path, ``load_result``, ``collect``,
+``write_json`` and ``run_point`` (through ``study.store.ResultStore`` and ``study.training``).
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import json
-import logging
-import statistics
-import time
-import warnings
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-
-from lightning_mnist.checkpoints import SaveOnSigterm
-from lightning_mnist.errors import ConfigError, MissingResultsError
-from lightning_mnist.trainer_cli import CONFIG_DIR, DEFAULTS, build_cli
+from lightning_mnist.study.points import (  # noqa: F401 (the names this module always offered)
+    BASE_SEED,
+    OPTIONAL_SETTINGS,
+    PROFILES,
+    QUIET_LOGGERS,
+    SWEEPS,
+    Point,
+    Profile,
+    bf16_is_native,
+    config_path,
+    point_settings,
+    quiet_lightning,
+    run_precision,
+    settings_mismatch,
+    sweep_points,
+)
+from lightning_mnist.study.registry import DEPTH_SWEEPS, MLP_SWEEPS  # noqa: F401
+from lightning_mnist.study.store import ResultStore
 from logicnets.files import atomic_write
-
-BASE_SEED = 1337  # the notebook's np.random.seed(1337)
-
-
-def bf16_is_native() -> bool:
-    """Whether bf16 matrix products run in hardware here: a CUDA device with bf16, or a CPU
-    with AVX512-BF16 or AMX. Elsewhere (AVX2) torch emulates them, many times slower than float32."""
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-
-
-DEPTH_SWEEPS = ("depth_sgd", "depth_rmsprop")
-MLP_SWEEPS = ("seed_mlp", "width", *DEPTH_SWEEPS, "seed_dropout")
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How much of the notebook to run: ``notebook`` is its exact settings."""
-
-    name: str
-    epochs: int  # for every Keras model (the notebook: 50)
-    seeds: int  # runs per sweep point
-    depth_seeds: int | None = None  # runs per point of the depth sweeps (None: seeds); their claims rest on small gaps
-    widths: tuple[int, ...] = tuple(2**k for k in range(1, 12))
-    depths: tuple[int, ...] = tuple(range(1, 11))
-    limit_train_batches: float | int = 1.0  # a fraction of each training epoch, or a count
-    data_dir: str | None = None  # None: the DataModule's default (the vendored MNIST)
-    verify_checksums: bool = True
-    # --trainer.precision of the MLP sweeps' runs ("bf16-mixed": autocast to bf16); softmax GD,
-    # whose claim is an exact figure, and the autoencoders, which bf16 does not speed up, stay float32.
-    # bf16 applies only where it is native (bf16_is_native); elsewhere the runs use 32-true. Each
-    # result records the precision it ran with ("precision"), the settings the one asked for.
-    precision: str = "32-true"
-    stack_seeds: bool = False  # train the seeds of one MLP sweep value as one run (study.runs, study.stacked_runs)
-    # Sweeps whose runs compile their optimizer's update (--model.init_args.compile_optimizer):
-    # worth it where the update is several memory-bound passes (RMSprop, Adadelta).
-    compile_optimizer: tuple[str, ...] = ()
-    # A profile with speed-ups reruns these (sweep, value) points with the settings of profile
-    # ``reference`` into <out>/reference, and the report sets the two side by side.
-    reference: str | None = None
-    reference_points: tuple[tuple[str, int | None], ...] = ()
-
-    def seeds_for(self, sweep: str) -> int:
-        return (self.depth_seeds or self.seeds) if sweep in DEPTH_SWEEPS else self.seeds
-
-    def precision_for(self, sweep: str) -> str:
-        """The precision the profile asks for (recorded in the point settings)."""
-        return self.precision if sweep in MLP_SWEEPS else "32-true"
-
-    def run_precision(self, sweep: str) -> str:
-        """The precision a run of ``sweep`` uses on this machine: bf16 only where native."""
-        precision = self.precision_for(sweep)
-        return "32-true" if precision.startswith("bf16") and not bf16_is_native() else precision
-
-    def compiled_for(self, sweep: str) -> bool:
-        return sweep in self.compile_optimizer
-
-    def data_kwargs(self) -> dict:
-        return {"data_dir": self.data_dir, "verify_checksums": self.verify_checksums}
-
-    def data_args(self) -> list[str]:
-        args = ["--data.verify_checksums", str(self.verify_checksums).lower()]
-        return args + (["--data.data_dir", self.data_dir] if self.data_dir else [])
-
-
-PROFILES = {
-    # Every experiment, 5 epochs, 2 seeds: about 15 minutes on 2 CPU cores.
-    "quick": Profile("quick", epochs=5, seeds=2),
-    "notebook": Profile("notebook", epochs=50, seeds=3, depth_seeds=5),
-    # The same with bf16 autocast and stacked seeds: 0.66x the time (docs/notebook-speed.md);
-    # one value of each MLP sweep also runs as in `notebook`, to show the results agree.
-    "notebook-fast": Profile(
-        "notebook-fast",
-        epochs=50,
-        seeds=3,
-        depth_seeds=5,
-        precision="bf16-mixed",
-        stack_seeds=True,
-        compile_optimizer=("depth_rmsprop", "seed_dropout"),
-        reference="notebook",
-        reference_points=(
-            ("seed_mlp", None),
-            ("width", 128),
-            ("depth_sgd", 3),
-            ("depth_rmsprop", 3),
-            ("seed_dropout", None),
-        ),
-    ),
-    # Seconds, not minutes: every stage present, nothing meaningful. For trying the pipeline.
-    "smoke": Profile("smoke", epochs=1, seeds=2, widths=(2, 128), depths=(1, 2), limit_train_batches=10),
-}
-
-
-@dataclass(frozen=True)
-class Point:
-    sweep: str
-    key: str  # unique within the sweep, also the result's file name
-    config: str  # a shipped config name or a path
-    overrides: tuple[str, ...]
-    seed: int
-    x: float | None = None  # the sweep variable, for plots
-    epochs: int | None = None  # None: the profile's epochs
-    checkpoint: bool = False  # keep the config's checkpointing (for runs that others load)
-
-    def result_path(self, out: Path) -> Path:
-        return out / "points" / self.sweep / f"{self.key}.json"
-
-
-def _member(sweep: str, config: str, var: str | None, values, profile: Profile, arg: str | None) -> list[Point]:
-    points = []
-    for value in values:
-        for s in range(profile.seeds_for(sweep)):
-            over = (arg, str(value)) if arg else ()
-            key = f"{var}={value}-seed={BASE_SEED + s}" if var else f"seed={BASE_SEED + s}"
-            points.append(Point(sweep, key, config, over, BASE_SEED + s, value))
-    return points
-
-
-def _autoencoder_points(profile: Profile) -> list[Point]:
-    """Cells 19-22 and 33-34 in dependency order; "{out}" is the result directory."""
-    ckpts = ("--trainer.callbacks.dirpath", "{out}/checkpoints")
-    return [
-        Point("autoencoders", "autoencoder", "autoencoder", ckpts, BASE_SEED, checkpoint=True),
-        Point("autoencoders", "autoencoder_linear", "autoencoder_linear", ckpts, BASE_SEED, checkpoint=True),
-        Point(
-            "autoencoders",
-            "reconstructed_dropout",
-            "reconstructed_dropout",
-            ("--data.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder.ckpt"),
-            BASE_SEED,
-        ),
-        Point(
-            "autoencoders",
-            "encoder_classifier",
-            "encoder_classifier",
-            ("--model.init_args.autoencoder_ckpt", "{out}/checkpoints/autoencoder_linear.ckpt"),
-            BASE_SEED,
-        ),
-    ]
-
-
-SWEEPS: dict[str, Callable[[Profile], list[Point]]] = {
-    # Gradient descent from W = 0 is deterministic: one run; 100 GD iterations in every profile.
-    "softmax_gd": lambda p: [Point("softmax_gd", "gd", "softmax_gd", (), BASE_SEED, None, epochs=100)],
-    "seed_mlp": lambda p: _member("seed_mlp", "seed_mlp", None, [None], p, None),
-    "width": lambda p: _member("width", "width", "width", p.widths, p, "--model.init_args.width"),
-    "depth_sgd": lambda p: _member("depth_sgd", "depth_sgd", "depth", p.depths, p, "--model.init_args.depth"),
-    "depth_rmsprop": lambda p: _member(
-        "depth_rmsprop", "depth_rmsprop", "depth", p.depths, p, "--model.init_args.depth"
-    ),
-    "seed_dropout": lambda p: _member("seed_dropout", "seed_dropout", None, [None], p, None),
-    "autoencoders": _autoencoder_points,
-}
-
-
-def sweep_points(name: str, profile: Profile) -> list[Point]:
-    if name not in SWEEPS:
-        raise ConfigError(f"unknown sweep {name!r}; choose one of {sorted(SWEEPS)}")
-    return SWEEPS[name](profile)
-
-
-def _config_digest(config: str) -> str | None:
-    """sha256 of the defaults and the config a point runs (so an edited config reruns it)."""
-    path = Path(config)
-    if not path.is_file():
-        name = config if config.endswith(".yaml") else config + ".yaml"
-        path = CONFIG_DIR / name
-    if not path.is_file():
-        return None
-    return hashlib.sha256(DEFAULTS.read_bytes() + b"\0" + path.read_bytes()).hexdigest()
-
-
-def point_settings(point: Point, profile: Profile) -> dict:
-    """What determines ``point``'s result under ``profile`` (recorded in its file; JSON types)."""
-    return {
-        "profile": profile.name,
-        "epochs": point.epochs or profile.epochs,
-        "limit_train_batches": profile.limit_train_batches,
-        "seeds": profile.seeds_for(point.sweep),
-        "seed": point.seed,
-        "data": profile.data_kwargs(),
-        "config": point.config,
-        "config_sha256": _config_digest(point.config),
-        "overrides": list(point.overrides),
-        "checkpoint": point.checkpoint,
-        # Recorded only when not the default, so files from before these settings stay valid.
-        **{
-            k: v
-            for k, v in (
-                ("precision", profile.precision_for(point.sweep)),
-                ("stack_seeds", profile.stack_seeds),
-                ("compile_optimizer", profile.compiled_for(point.sweep)),
-            )
-            if v != OPTIONAL_SETTINGS[k]
-        },
-    }
-
-
-# Settings recorded only when they differ from these defaults (a file without one used the default).
-OPTIONAL_SETTINGS = {"precision": "32-true", "stack_seeds": False, "compile_optimizer": False}
-
-
-def settings_mismatch(recorded: dict | None, wanted: dict) -> str | None:
-    """None when equal, else a short account of the first differences."""
-    if not isinstance(recorded, dict):
-        return "the file records no settings (written by an older version)"
-    keys = [*wanted, *(k for k in OPTIONAL_SETTINGS if k not in wanted)]
-    pairs = [(k, recorded.get(k, OPTIONAL_SETTINGS.get(k)), wanted.get(k, OPTIONAL_SETTINGS.get(k))) for k in keys]
-    diffs = [f"{k}: {there!r} there, {now!r} now" for k, there, now in pairs if there != now]
-    return "; ".join(diffs[:3]) + (" ..." if len(diffs) > 3 else "") if diffs else None
 
 
 def load_result(point: Point, profile: Profile, out: Path, warn: bool = True) -> dict | None:
-    """``point``'s result in ``out`` if it was computed with this run's settings; else None
-    (and a warning naming the file and the difference when one is there)."""
-    path = point.result_path(out)
-    if not path.exists():
-        return None
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        if warn:
-            warnings.warn(f"{path}: unreadable result ({err}); rerunning the point", stacklevel=2)
-        return None
-    why = settings_mismatch(
-        result.get("settings") if isinstance(result, dict) else None, point_settings(point, profile)
-    )
-    if why is None:
-        return result
-    if warn:
-        warnings.warn(f"{path} is stale ({why}); rerunning the point", stacklevel=2)
-    return None
-
-
-def run_args(point: Point, profile: Profile, out: Path, name: str, progress: bool, progress_position: int) -> list[str]:
-    """What a run of ``point`` passes to the CLI besides config, overrides and seed; ``name``
-    is the run's log folder under ``<out>/runs``, ``progress`` its per-epoch bar."""
-    return [
-        "--trainer.max_epochs",
-        str(point.epochs or profile.epochs),
-        "--trainer.limit_train_batches",
-        str(profile.limit_train_batches),
-        # A count of batches means minibatches, not groups of steps_per_execution of them.
-        *(["--data.steps_per_execution", "1"] if isinstance(profile.limit_train_batches, int) else []),
-        *profile.data_args(),
-        *(["--trainer.precision", precision] if (precision := profile.run_precision(point.sweep)) != "32-true" else []),
-        *(["--model.init_args.compile_optimizer", "true"] if profile.compiled_for(point.sweep) else []),
-        *([] if point.checkpoint else ["--trainer.enable_checkpointing", "false"]),
-        "--trainer.enable_model_summary",
-        "false",
-        "--trainer.logger.init_args.save_dir",
-        str(out / "runs"),
-        "--trainer.logger.init_args.name",
-        name,
-        "--trainer.logger.init_args.version",
-        "0",
-        *(
-            [
-                "--trainer.callbacks+=TQDMProgressBar",
-                "--trainer.callbacks.process_position",
-                str(progress_position),
-                "--trainer.callbacks.refresh_rate",
-                "1",  # a step is 64 minibatches (steps_per_execution)
-                "--trainer.callbacks.leave",
-                "false",
-            ]
-            if progress
-            else ["--trainer.enable_progress_bar", "false"]
-        ),
-    ]
+    """``point``'s result in ``out`` if it was computed with this run's settings (``ResultStore.load``)."""
+    return ResultStore(out, profile).load(point, warn=warn)
 
 
 def run_point(point: Point, profile: Profile, out: Path, progress_position: int = 1, progress: bool = True) -> dict:
-    """Train and test one point through the CLI machinery; write and return its result.
+    """Train and test one point; write and return its result (``study.training.run_point``).
 
     ``progress``: a per-epoch bar at ``progress_position`` (left behind by none), else no bar."""
-    args = [
-        "--config",
-        point.config,
-        *(arg.replace("{out}", str(out)) for arg in point.overrides),
-        "--seed_everything",
-        str(point.seed),
-        *run_args(point, profile, out, f"{point.sweep}/{point.key}", progress, progress_position),
-    ]
-    cli = build_cli(args, run=False)
-    # SIGTERM abandons the point (its result file is what resumes a sweep): no interrupted.ckpt
-    cli.trainer.callbacks = [c for c in cli.trainer.callbacks if not isinstance(c, SaveOnSigterm)]
-    start, cpu_start = time.perf_counter(), time.process_time()
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    (test,) = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)
-    result = {
-        **asdict(point),
-        "profile": profile.name,
-        "epochs": point.epochs or profile.epochs,
-        "test": {k: float(v) for k, v in test.items()},
-        "test_acc": float(test["test/acc"]) if "test/acc" in test else None,
-        "train_seconds": train_seconds,
-        "cpu_seconds": cpu_seconds,  # this process's CPU time (all threads) during fit
-        "precision": cli.trainer.precision,  # what ran (Profile.run_precision)
-        "settings": point_settings(point, profile),
-    }
-    if cli.trainer.is_global_zero:
-        write_json(point.result_path(out), result)
-    del cli
-    gc.collect()  # a sweep runs many points in one process: free each run's tensors now
-    return result
+    from lightning_mnist.study.training import run_point as train_point
 
-
-# Lightning's rank-zero INFO lines ("GPU available: ...", "LOCAL_RANK: ...", "Seed set to ...",
-# "You are using a CUDA device ...") would come between the result lines of every run.
-QUIET_LOGGERS = tuple(
-    f"{root}.{mod}"
-    for root in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
-    for mod in ("utilities.rank_zero", "utilities.seed", "accelerators.cuda")
-)
-
-
-@contextmanager
-def quiet_lightning():
-    """Raise Lightning's banner loggers to WARNING for the duration (warnings still show)."""
-    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
+    return train_point(point, profile, out, progress_position, progress)
 
 
 def collect(name: str, out: Path, profile: Profile | None = None) -> list[dict]:
-    """Mean, standard deviation and count of test accuracy (and time) per sweep value.
-
-    With ``profile``, only the results of its points computed with its settings count;
-    without, every result file of the sweep does."""
-    folder = out / "points" / name
-    if profile is None:
-        results = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
-    else:
-        points = sweep_points(name, profile)
-        results = [r for r in (load_result(p, profile, out, warn=False) for p in points) if r is not None]
-        if results and len(results) < len(points):
-            warnings.warn(
-                f"sweep {name!r}: {len(results)} of {len(points)} points of profile {profile.name!r} "
-                f"are done in {folder}; collecting those",
-                stacklevel=2,
-            )
-    if not results:
-        which = f" for profile {profile.name!r}" if profile is not None else ""
-        raise MissingResultsError(
-            f"no results for sweep {name!r}{which} in {folder}; run it first "
-            f"(lightning-mnist sweep {name}{f' --profile {profile.name}' if profile else ''} --out {out})"
-        )
-    groups: dict = {}
-    for r in results:
-        groups.setdefault(r["x"], []).append(r)
-    rows = []
-    for x, runs in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-        accs = [r["test_acc"] for r in runs]
-        secs = [r["train_seconds"] for r in runs]
-        rows.append(
-            {
-                "x": x,
-                "n": len(runs),
-                "epochs": runs[0]["epochs"],
-                "acc_mean": statistics.fmean(accs),
-                "acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-                "seconds_mean": statistics.fmean(secs),
-                **({"profile": profile.name} if profile is not None else {}),
-            }
-        )
-    write_json(out / "results" / f"{name}.json", rows)
-    return rows
+    """Mean, standard deviation and count of test accuracy per sweep value (``ResultStore.collect``)."""
+    return ResultStore(out, profile).collect(name)
 
 
 def write_json(path: Path, data) -> None:

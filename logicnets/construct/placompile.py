@@ -41,9 +41,6 @@ ENGINES = ("auto", "cubes", "rows")
 #: Up to this many inputs ``engine="auto"`` also runs the row-bitset engine (2^n rows per set).
 ROW_ENGINE_INPUTS = 10
 
-#: Time the integer program over the prime pool may take, at most (per compile).
-POOL_SECONDS = 5.0
-
 Step = Callable[[str, int], None]
 
 
@@ -64,9 +61,9 @@ def network_from_neurons(neurons: list[Neuron], f: IncompleteFunction, stats: di
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
-def _cube_cover(f: IncompleteFunction, step: Step, pool_time: float) -> tuple[list[Cube], str]:
+def _cube_cover(f: IncompleteFunction, step: Step, pool: bool) -> tuple[list[Cube], str]:
     sp = f.space
-    cover, method = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool_time=pool_time)
+    cover, method = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool=pool)
     return [c for c in sp.to_triples(cover) if c[2]], method
 
 
@@ -84,7 +81,7 @@ def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) ->
         raise LogicError(f"engine 'rows' stops at {MAX_INPUTS} inputs; use engine='cubes'")
     found = {}
     if engine in ("auto", "cubes"):
-        found["cubes"] = _cube_cover(f, step, POOL_SECONDS if pool_ilp else 0.0)
+        found["cubes"] = _cube_cover(f, step, pool_ilp)
     if engine == "rows" or (engine == "auto" and f.n_inputs <= ROW_ENGINE_INPUTS):
         found["rows"] = _row_cover(f, pool_ilp)
     name = min(found, key=lambda k: (len(found[k][0]), k != "rows"))

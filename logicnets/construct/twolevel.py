@@ -28,7 +28,14 @@ from ..formula.minimize import prime_implicants
 from ..pla.function import IncompleteFunction, cube_rows
 from .cubes import CoverResult, Cube, Space
 
-__all__ = ["POOL_MAX_CELLS", "PRIME_POOL_VARS", "SECOND_START_VARS", "cover_is_valid", "minimize_cover"]
+__all__ = [
+    "POOL_MAX_CELLS",
+    "POOL_MAX_MATRIX",
+    "PRIME_POOL_VARS",
+    "SECOND_START_VARS",
+    "cover_is_valid",
+    "minimize_cover",
+]
 
 
 def _cost(cubes: Sequence[Cube]) -> tuple[int, int]:
@@ -50,10 +57,12 @@ def _cube_indices(c: Cube, n: int) -> np.ndarray:
     return idx
 
 
-def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | None:
+def _pool_cover(sp: Space, pool: list[Cube]) -> list[Cube] | None:
     """Smallest sub-cover of ``pool`` by an integer program (rows = classes of ON pairs)."""
     from ..cover.pool import solve_cover
 
+    if sum(x.bit_count() for x in sp.on) * len(pool) > POOL_MAX_MATRIX:
+        return None  # the program's matrix (up to one row per ON point) would pass its bound
     nrows = 1 << sp.n
     rng = np.random.default_rng(0)
     keys = rng.integers(1, 2**63, size=len(pool), dtype=np.uint64)
@@ -89,7 +98,7 @@ def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | 
     A[rows, cols] = True
     lits = np.array([(c.pos | c.neg).bit_count() for c in pool], dtype=float)
     cost = 1.0 + lits / (sp.n * len(pool) + 1.0)
-    picked, optimal = solve_cover(A, cost, time_limit)
+    picked, optimal = solve_cover(A, cost)
     if picked is None:
         return None
     return [pool[j] for j in np.flatnonzero(picked)], optimal
@@ -97,6 +106,11 @@ def _pool_cover(sp: Space, pool: list[Cube], time_limit: float) -> list[Cube] | 
 
 #: The pool program works on dense per-output row arrays: skipped beyond this many (row, output) cells.
 POOL_MAX_CELLS = 1 << 23
+
+#: The pool program's matrix, ON (row, output) points x pool cubes, at most: it grows with the
+#: square of the outputs (both factors do), and past this the loop's cover is kept.  The suite's
+#: largest is prom2's 6e6; 128 random outputs of 10 inputs asked for 5e8 cells and 4 GB.
+POOL_MAX_MATRIX = 1 << 24
 
 #: Up to this many inputs a second start (ON rows expanded one by one) is tried too; above,
 #: the PLA's own cubes start alone (the second start rarely won there and cost the most time).
@@ -140,29 +154,45 @@ def _packing_bound(sp: Space, pool: Sequence[Cube]) -> int:
     return kept
 
 
+def _bit_matrix(sets: Sequence[int], nrows: int) -> np.ndarray:
+    """Row bitsets (Python ints) as a (sets, nrows) boolean matrix."""
+    raw = b"".join(x.to_bytes((nrows + 7) // 8, "little") for x in sets)
+    bits = np.unpackbits(np.frombuffer(raw, np.uint8).reshape(len(sets), -1), axis=1, bitorder="little")
+    return bits[:, :nrows].astype(bool)
+
+
 def _single_output_primes(sp: Space) -> list[Cube]:
-    """Each output's primes of ON | DC, each feeding every output it may (exact candidates)."""
+    """Each output's primes of ON | DC, each feeding every output it may (exact candidates).
+
+    Outputs with the same ON | DC share their primes, and the outputs a prime may feed are
+    found for all outputs at once in numpy: no Python loop over outputs per prime.
+    """
     n = sp.n
-    out = []
     nrows = 1 << n
+    on, off = _bit_matrix(sp.on, nrows), _bit_matrix(sp.off, nrows)
+    primes: dict[tuple[int, int], int] = {}  # (pos, neg) -> rows, first seen first
+    by_care: dict[int, list[tuple[int, int, int]]] = {}
     for k in range(sp.m):
-        care = sp.on[k] | sp.f.dc[k]
         if not sp.on[k]:
             continue
-        bits = np.unpackbits(np.frombuffer(care.to_bytes((nrows + 7) // 8, "little"), np.uint8), bitorder="little")[
-            :nrows
-        ].astype(bool)
-        for row in prime_implicants(bits):
-            pos = sum(1 << i for i in range(n) if row[i] == 1)
-            neg = sum(1 << i for i in range(n) if row[i] == 0)
-            rows = cube_rows(pos, neg, n)
-            if not rows & sp.on[k]:
-                continue
-            outs = 0
-            for o in range(sp.m):
-                if rows & sp.on[o] and not rows & sp.off[o]:
-                    outs |= 1 << o
-            out.append(Cube(pos, neg, outs, rows))
+        care = sp.on[k] | sp.f.dc[k]
+        if care not in by_care:
+            bits = _bit_matrix([care], nrows)[0]
+            found = []
+            for row in prime_implicants(bits):
+                pos = sum(1 << i for i in range(n) if row[i] == 1)
+                neg = sum(1 << i for i in range(n) if row[i] == 0)
+                found.append((pos, neg, cube_rows(pos, neg, n)))
+            by_care[care] = found
+        for pos, neg, rows in by_care[care]:
+            if rows & sp.on[k]:
+                primes.setdefault((pos, neg), rows)
+    out = []
+    for (pos, neg), rows in primes.items():
+        idx = _rows_index(rows, nrows)
+        feeds = on[:, idx].any(axis=1) & ~off[:, idx].any(axis=1)
+        outs = int.from_bytes(np.packbits(feeds, bitorder="little").tobytes(), "little")
+        out.append(Cube(pos, neg, outs, rows))
     return out
 
 
@@ -180,9 +210,7 @@ def cover_is_valid(f: IncompleteFunction, cubes: Sequence[Cube]) -> bool:
     return all(not (on & ~cov) for on, cov in zip(f.on, covered, strict=True))
 
 
-def minimize_cover(
-    f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True, time_limit: float = 10.0
-) -> CoverResult:
+def minimize_cover(f: IncompleteFunction, *, max_iterations: int = 20, pool_ilp: bool = True) -> CoverResult:
     """A small multi-output cover of ``f`` (prime cubes, irredundant); not proven minimal."""
     t0 = time.perf_counter()
     sp = Space(f)
@@ -210,17 +238,17 @@ def minimize_cover(
         if best is None or cost < _cost(best):
             best = F
     method = "expand/irredundant/reduce"
-    if n <= PRIME_POOL_VARS:
+    pool_fits = pool_ilp and (1 << n) * f.n_outputs <= POOL_MAX_CELLS
+    on_points = sum(x.bit_count() for x in sp.on)
+    if n <= PRIME_POOL_VARS and pool_fits and on_points * len(seen) <= POOL_MAX_MATRIX:
         for c in _single_output_primes(sp):
             seen.setdefault((c.pos, c.neg), c)
-    if pool_ilp and len(seen) > len(best) and (1 << n) * f.n_outputs <= POOL_MAX_CELLS:
+    if pool_fits and len(seen) > len(best):
         pool = [sp.expand_one(c) if (c.pos, c.neg) not in seen else seen[(c.pos, c.neg)] for c in best]
         pool = list({(c.pos, c.neg): c for c in list(seen.values()) + pool}.values())
-        # the program may not cost much more than the loop did (ESPRESSO-class speed)
-        budget = min(time_limit, max(0.3, 2.0 * (time.perf_counter() - t0)))
         small = (1 << n) * f.n_outputs <= PACKING_MAX_CELLS
         got = (list(best), True) if small and _packing_bound(sp, pool) >= len(best) else None
-        got = got or _pool_cover(sp, pool, budget)
+        got = got or _pool_cover(sp, pool)
         if got is not None:
             chosen, optimal = got
             chosen = sp.irredundant(chosen)

@@ -16,7 +16,6 @@ falling.  Brayton et al., "Logic Minimization Algorithms for VLSI Synthesis" (19
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -116,15 +115,21 @@ def _expand_one(
     """
     blocking = _empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
     left = blocking.sum(axis=1)
+    active = (R[:, sp.wi :] & c[sp.wi :]).any(axis=1)
+    # ESPRESSO's essential parts: an active row down to one literal keeps that literal in the
+    # cube for good, so every row holding it stays blocked whatever else is raised: drop them.
+    fixed = blocking[active & (left == 1)].any(axis=0)  # never raised below
+    if fixed.any():
+        keep = ~(blocking & fixed).any(axis=1)
+        blocking, left, active, R = blocking[keep], left[keep], active[keep], R[keep]
     r_out = R[:, sp.wi :]
     grown = c.copy()
-    active = (r_out & grown[sp.wi :]).any(axis=1)
     literal = sp.input_codes(c[None])[0] < 2
     raised = np.zeros(sp.n, dtype=bool)
     if len(F):
-        state = (blocking, left, active, r_out)
+        state = (blocking, left, active, r_out, fixed)
         left, active = _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first)
-    _raise_singles(blocking[active], left[active], literal & ~raised, order_score, raised)
+    _raise_singles(blocking[active], left[active], literal & ~raised & ~fixed, order_score, raised)
     grown = _raise_inputs(sp, grown, raised)
     meets = ~(blocking & ~raised).any(axis=1)
     forbidden = np.bitwise_or.reduce(r_out[meets], axis=0) if meets.any() else np.zeros(sp.wo, np.uint64)
@@ -136,14 +141,14 @@ def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
     """Raise what it takes to cover whole cubes of ``F``, nearest first (or, with
     ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
     ``raised`` and ``grown`` in place; returns the new ``left`` and ``active``."""
-    blocking, left, active, r_out = state
+    blocking, left, active, r_out, fixed = state
     literal = sp.input_codes(c[None])[0] < 2
     differ = (F_codes != sp.input_codes(c[None])[0]) & literal  # (d, n): literals of c that d lacks
     need_out = F[:, sp.wi :] & ~c[sp.wi :]
     n_out = np.bitwise_count(need_out).sum(axis=1)
     need = differ.sum(axis=1) + n_out
     key = differ.sum(axis=1) * (sp.m + 1) + n_out if outputs_first else need
-    essential = blocking[active & (left == 1)].any(axis=0)  # raising one of these is never feasible
+    essential = blocking[active & (left == 1)].any(axis=0) | fixed  # raising one is never feasible
     for j in np.argsort(key, kind="stable")[:64].tolist():
         vs = differ[j] & ~raised
         outs = need_out[j] & ~grown[sp.wi :]
@@ -181,8 +186,15 @@ def _raise_singles(
 
 def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
     """MINI's weight of each cube: the inner product of its parts with the column sums of ``F``."""
-    bits = np.unpackbits(np.ascontiguousarray(F.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
-    return bits.astype(np.int64) @ bits.sum(axis=0, dtype=np.int64)
+    raw = np.ascontiguousarray(F, dtype="<u8").view(np.uint8)
+    blocks = range(0, len(F), 256)  # bits of 256 cubes at a time: memory stays small at many outputs
+    sums = sum(
+        (np.unpackbits(raw[s : s + 256], axis=1, bitorder="little").sum(axis=0, dtype=np.int64) for s in blocks), 0
+    )
+    out = np.zeros(len(F), dtype=np.int64)
+    for s in blocks:
+        out[s : s + 256] = np.unpackbits(raw[s : s + 256], axis=1, bitorder="little") @ sums
+    return out
 
 
 def expand(
@@ -400,22 +412,25 @@ def _loop(
     return F
 
 
-def _pool_pass(sp, F, D, R, best, seen, pool_time, note, method) -> tuple[np.ndarray, str]:
+#: Other expansion orders for the pool run while the unravelled cover times the OFF cover has
+#: at most this many cubes (their cost grows with that product).
+POOL_EXPAND_WORK = 400_000
+
+
+def _pool_pass(sp, F, D, R, best, seen, note, method) -> tuple[np.ndarray, str]:
     """More candidate primes (the ON cubes with every output they may feed, other expansion
-    orders while time allows), then the set-cover program over all of them."""
+    orders where affordable), then the set-cover program over all of them."""
     from .pool import pool_cover
 
-    t_end = time.perf_counter() + pool_time
     seen.append(widest_outputs(sp, F, R))
-    rng = np.random.default_rng(0)
-    for extra in (dict(outputs_first=True), dict(rng=rng), dict(rng=rng)):
-        if time.perf_counter() > t_end - 0.5 * pool_time:
-            break
-        seen.append(expand(sp, unravel(sp, F), R, **extra))
+    start = unravel(sp, F)
+    if len(start) * len(R) <= POOL_EXPAND_WORK:
+        rng = np.random.default_rng(0)
+        for extra in (dict(outputs_first=True), dict(rng=rng), dict(rng=rng)):
+            seen.append(expand(sp, start, R, **extra))
     pool = sp.drop_contained(np.vstack(seen))
     note("cover of the prime pool", len(pool))
-    left = t_end - time.perf_counter()
-    got = pool_cover(sp, F, D, pool, left) if len(pool) > len(best) and left > 0 else None
+    got = pool_cover(sp, F, D, pool, beat=len(best)) if len(pool) > len(best) else None
     if got is not None and len(got[0]) < len(best):
         best = irredundant(sp, got[0], D)
         method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
@@ -430,7 +445,7 @@ def espresso(
     *,
     progress: Progress | None = None,
     max_passes: int = 20,
-    pool_time: float = 0.0,
+    pool: bool = False,
     both_starts: bool = False,
 ) -> tuple[np.ndarray, str]:
     """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``,
@@ -438,9 +453,8 @@ def espresso(
 
     Like ESPRESSO it starts from the cubes split one output each (so that expand chooses the
     outputs), and falls back to the cubes as given when that ends larger (``both_starts``: runs
-    both and keeps the better).  With ``pool_time``
-    an integer program then looks for a smaller cover among every prime the loop expanded
-    (:mod:`.pool`), for at most that many seconds.
+    both and keeps the better).  With ``pool`` an integer program then looks for a smaller
+    cover among every prime the loop expanded (:mod:`.pool`).
     """
     note = progress or (lambda stage, cubes: None)
     F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
@@ -453,6 +467,6 @@ def espresso(
         if len(best) <= len(F) and not (both_starts or len(F) <= BOTH_STARTS_CUBES):
             break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
     method = "espresso loop on cube covers"
-    if pool_time > 0 and len(best) > 1:
-        best, method = _pool_pass(sp, F, D, R, best, seen, pool_time, note, method)
+    if pool and len(best) > 1:
+        best, method = _pool_pass(sp, F, D, R, best, seen, note, method)
     return best, method

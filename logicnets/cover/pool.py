@@ -6,11 +6,12 @@ Enumerating ON points is exponential, so the points are generated lazily: start 
 per ON cube and output, solve, then ask the covers (tautology of cofactors) for an ON point the
 chosen primes miss, add it, and solve again, until none is missed.  The result is then a valid
 cover; it is the smallest one over the pool when HiGHS proves its program optimal.
+
+The work is bounded by counts (rounds, branch-and-bound nodes), not by the clock, so a PLA
+gets the same cover on a fast machine and on a loaded one.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -51,15 +52,9 @@ def _missed_point(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.nda
     return _points_as_cubes(sp, codes, np.array([k]))[0]
 
 
-class _OutOfTime(Exception):
-    pass
-
-
-def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray, t_end: float) -> list[np.ndarray]:
+def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
     out = []
     for c in F:
-        if time.perf_counter() > t_end:
-            raise _OutOfTime
         for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
             p = _missed_point(sp, c, k, G)
             if p is not None:
@@ -71,6 +66,14 @@ def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray, t_end: float) -> list[n
 #: Python (at most ``SMALL_COVER_NODES`` nodes): exact, and no scipy import for small functions.
 SMALL_COVER_COLUMNS = 64
 SMALL_COVER_NODES = 20_000
+#: Branch-and-bound nodes HiGHS may explore per program.
+COVER_NODES = 500
+#: Programs with more nonzeros than this are not solved (their root relaxation alone can take
+#: tens of seconds); the loop's cover is kept.
+COVER_NONZEROS = 140_000
+#: A guard against a program that stalls; it does not bind on the suite's PLAs, and where it
+#: would, the result could depend on the machine's speed.
+COVER_SECONDS = 60.0
 
 
 class _OutOfNodes(Exception):
@@ -102,9 +105,12 @@ def _branch_and_bound(rows: list[int], cost: np.ndarray) -> np.ndarray:
     return np.array([best[1] >> j & 1 for j in range(len(costs))], dtype=bool)
 
 
-def solve_cover(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, bool]:
+def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) -> tuple[np.ndarray | None, bool]:
     """The cheapest columns of ``A`` (rows x columns, booleans) covering every row, and whether
-    that is proven optimal; None when nothing was found in time."""
+    that is proven optimal; None when nothing was found within ``node_limit`` nodes, or the
+    program has more than ``COVER_NONZEROS`` nonzeros."""
+    if A.sum() > COVER_NONZEROS:
+        return None, False
     if A.shape[1] <= SMALL_COVER_COLUMNS:
         masks = [sum(1 << j for j in np.flatnonzero(row).tolist()) for row in A]
         try:
@@ -119,7 +125,7 @@ def solve_cover(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.
         constraints=[LinearConstraint(csc_matrix(A.astype(np.float64)), lb=1, ub=np.inf)],
         integrality=np.ones(len(cost)),
         bounds=Bounds(0, 1),
-        options={"time_limit": max(0.05, time_limit), "disp": False},
+        options={"node_limit": node_limit, "time_limit": COVER_SECONDS, "disp": False},
     )
     if res.x is None:
         return None, False
@@ -127,13 +133,15 @@ def solve_cover(A: np.ndarray, cost: np.ndarray, time_limit: float) -> tuple[np.
 
 
 def pool_cover(
-    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, time_limit: float, max_rounds: int = 30
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 12
 ) -> tuple[np.ndarray, bool] | None:
-    """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily).
+    """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily),
+    when fewer than ``beat``.
 
-    Returns (cover, proven smallest over the pool), or None when out of time or rounds.
+    Returns (cover, proven smallest over the pool), or None when out of rounds or nodes, or
+    when a program over some of the points already proves ``beat`` primes are needed (more
+    points only raise that bound).
     """
-    t_end = time.perf_counter() + time_limit
     points = _first_points(sp, F, np.random.default_rng(0))
     points = points[[not sp.contains(D, p).any() for p in points]] if len(D) else points
     cost = 1.0 + (sp.n - sp.free_inputs(pool)) / (sp.n * len(pool) + 1.0)
@@ -141,16 +149,14 @@ def pool_cover(
         A = np.stack([sp.contains(pool, p) for p in points]) if len(points) else np.zeros((0, len(pool)), bool)
         if len(points) and not A.any(axis=1).all():
             return None  # a point no prime of the pool covers: the pool cannot cover F
-        chosen, optimal = solve_cover(A, cost, t_end - time.perf_counter())
-        if chosen is None:
+        chosen, optimal = solve_cover(A, cost)
+        if chosen is None or (optimal and chosen.sum() >= beat):
             return None
         try:
-            missed = _missed(sp, F, np.vstack([pool[chosen], D]), t_end)
-        except (CoverLimitError, _OutOfTime):
+            missed = _missed(sp, F, np.vstack([pool[chosen], D]))
+        except CoverLimitError:
             return None
         if not missed:
             return pool[chosen], optimal
-        if time.perf_counter() > t_end:
-            return None
         points = np.vstack([points, np.array(missed, dtype=np.uint64)])
     return None

@@ -14,10 +14,15 @@ Grammar, loosest binding first (binary operators are infix)::
     a >> b      implication, a << b is b -> a   (Python's precedence: tighter than &)
     ~a          not         also: !, not
     ( ... )  identifiers  0 1 true false       (keywords are case-insensitive)
+    "any name"  a quoted name: any characters, with \\" for " and \\\\ for \\
 
 and sympy's printed forms, so ``parse(str(expr))`` reads any sympy boolean expression:
 ``And(...)``, ``Or(...)``, ``Xor(...)``, ``Not(a)``, ``Nand(...)``, ``Nor(...)``,
 ``Xnor(...)``, ``Implies(a, b)``, ``Equivalent(a, b, ...)``, ``ITE(c, t, e)``, ``True``, ``False``.
+
+Quoted names are how a formula names a variable that is not an identifier (a PLA's
+``busA<31>``, a name with spaces, a keyword such as ``and``); the text writer
+(:mod:`logicnets.formula.text`) quotes exactly those, so printed formulas parse back.
 """
 
 from __future__ import annotations
@@ -47,7 +52,10 @@ _BINARY = {
 _NOT_PREC = 7
 _NARY = ("and", "or", "xor")
 _ALIASES = {"||": "|", "or": "|", "xor": "^", "&&": "&", "and": "&", "!": "~", "not": "~"}
-_TOKEN = re.compile(r"\s*(?:(<->|->|>>|<<|&&|\|\||[~!&|^(),])|([A-Za-z_][A-Za-z0-9_]*)|([0-9]+))")
+_TOKEN = re.compile(
+    r'\s*(?:(<->|->|>>|<<|&&|\|\||[~!&|^(),])|([A-Za-z_][A-Za-z0-9_]*)|([0-9]+)|"((?:[^"\\]|\\.)*)")', re.S
+)
+_ESCAPE = re.compile(r"\\(.)", re.S)
 _OPERAND_HINT = "a variable, 0, 1, true, false, '~'/'not' or '('"
 _OPERATOR_HINT = "an operator (& | ^ -> <->), ')' or the end of the formula"
 
@@ -85,6 +93,14 @@ def tokenize(text: str) -> list[Token]:
             if start >= n:
                 break
             ch = text[start]
+            if ch == '"':
+                raise ParseError(
+                    'quoted name is never closed; end it with " (write \\" and \\\\ for " and \\ inside)',
+                    text,
+                    start,
+                    "a closing quote",
+                    "the end of the formula",
+                )
             raise ParseError(
                 f"unexpected character {ch!r}; expected {_OPERAND_HINT} or an operator",
                 text,
@@ -98,8 +114,10 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _token(m: re.Match, text: str) -> Token:
-    sym, word, digits = m.groups()
+    sym, word, digits, quoted = m.groups()
     start = m.start(m.lastindex)
+    if quoted is not None:
+        return "name", _ESCAPE.sub(r"\1", quoted), start - 1, m.group().lstrip()
     if sym is not None:
         kind = {"(": "lpar", ")": "rpar", ",": "comma"}.get(sym, "op")
         return kind, _ALIASES.get(sym, sym), start, sym

@@ -9,7 +9,7 @@ from ..errors import LogicError
 from .nodes import Node
 from .walk import fold
 
-__all__ = ["MAX_TEXT", "node_to_text", "writable_name"]
+__all__ = ["MAX_TEXT", "name_text", "node_to_text", "writable_name"]
 
 #: Longest text rendered: a DAG with shared subtrees can unfold to exponentially long text.
 MAX_TEXT = 10_000_000
@@ -21,12 +21,24 @@ _SYM = {"eq": " <-> ", "implies": " -> ", "or": " | ", "xor": " ^ ", "and": " & 
 
 
 def writable_name(name: str) -> bool:
-    """Can the grammar spell this variable name?
+    """Can the grammar spell this variable name without quotes?
 
     >>> writable_name("x1"), writable_name("and"), writable_name("x y")
     (True, False, False)
     """
     return bool(_IDENT.match(name)) and name.lower() not in _KEYWORDS
+
+
+def name_text(name: str) -> str:
+    """The name as the parser reads it back: bare when it is an identifier and no keyword,
+    else in double quotes with ``\\`` and ``"`` escaped by a backslash.
+
+    >>> print(name_text("x1"), name_text("busA<31>"), name_text("and"), name_text('a "b"'))
+    x1 "busA<31>" "and" "a \\"b\\""
+    """
+    if writable_name(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _wrap(part: tuple[str, int], need: int) -> str:
@@ -38,9 +50,7 @@ def _render(n: Node, kids: list[tuple[str, int]]) -> tuple[str, int]:
     """(text, precedence of its top operator) of one node from its children's."""
     op = n[0]
     if op == "var":
-        if not writable_name(n[1]):
-            raise LogicError(f"variable name {n[1]!r} cannot be written in the formula grammar")
-        return n[1], _PREC["leaf"]
+        return name_text(n[1]), _PREC["leaf"]
     if op == "const":
         return ("1" if n[1] else "0"), _PREC["leaf"]
     if op == "not":
@@ -62,7 +72,7 @@ def _render(n: Node, kids: list[tuple[str, int]]) -> tuple[str, int]:
     if len(text) > MAX_TEXT:
         raise LogicError(
             f"the formula's text would be longer than {MAX_TEXT} characters (shared subtrees "
-            "unfold when written out); use its sympy form or a smaller formula"
+            "unfold when written out); write a smaller formula"
         )
     return text, prec
 

@@ -22,13 +22,21 @@ from ..formula.dnf import terms_to_node
 from ..formula.formula import Formula
 from ..formula.minimize import HEURISTIC_VARS, minimize_table
 from ..formula.nodes import Node, and_, const, not_, or_, var
+from ..formula.walk import fold
 from ..rows import all_rows
 from .neurons import integer_form
 
-__all__ = ["MAX_DECOMPILE_TERMS", "decompile", "decompile_formula"]
+__all__ = ["MAX_DECOMPILE_SIZE", "MAX_DECOMPILE_TERMS", "decompile", "decompile_formula"]
 
 #: Cap on the terms written for one generic threshold neuron.
 MAX_DECOMPILE_TERMS = 1 << 14
+
+#: Cap on a decompiled formula's size: the literals of the terms built for all neurons together,
+#: and the nodes of the formula written out as a tree (each shared sub-formula once per use).
+#: Why: a deep network's formula shares sub-formulas, and written out (as text, or as a sympy
+#: expression, which sympy builds in time linear in the unfolded tree) it doubles with every
+#: layer of two neurons: 31 such layers are 2^31 nodes.  2^20 nodes are about 1 s of sympy.
+MAX_DECOMPILE_SIZE = 1 << 20
 
 
 def _threshold_terms(weights: list[int], threshold: int) -> list[list[int]]:
@@ -107,9 +115,40 @@ def decompile_formula(network: Any, simplify: bool = False) -> Formula:
         res = minimize_table(network.truth_table())
         return Formula(terms_to_node(res.terms, names), names)
     h: list[Node] = [var(v) for v in names]
+    built = 0
     for layer in network.layers:
         h = [_neuron_node(layer.weights[j], layer.biases[j], h) for j in range(layer.size)]
+        built += sum(_own_size(node) for node in h)
+        _check_size(built, "its neurons' terms hold")
+    _check_size(unfolded_size(h[0]), "written out, its formula has")
     return Formula(h[0], names)
+
+
+def _own_size(node: Node) -> int:
+    """Nodes a neuron's formula adds on top of its inputs' (its terms and their literals)."""
+    kids = node[1] if node[0] in ("and", "or") else ()
+    return 1 + sum(1 + (len(k[1]) if k[0] in ("and", "or", "not") else 0) for k in kids)
+
+
+def _check_size(size: int, what: str) -> None:
+    if size > MAX_DECOMPILE_SIZE:
+        raise LogicError(
+            f"cannot decompile this network: {what} {size} nodes, more than the limit of {MAX_DECOMPILE_SIZE} "
+            "(each shared sub-formula is written out once per use); decompile with simplify "
+            f"(--simplify, at most {HEURISTIC_VARS} inputs) or a smaller network"
+        )
+
+
+def unfolded_size(node: Node) -> int:
+    """Nodes of the tree ``node`` stands for, each shared subtree counted once per use.
+
+    Linear in the shared (DAG) size: every node is visited once, its count summed over uses.
+
+    >>> shared = and_(var("x"), var("y"))
+    >>> unfolded_size(or_(shared, not_(shared)))
+    8
+    """
+    return fold(node, lambda _n, kids: 1 + sum(kids))
 
 
 def decompile(network: Any, simplify: bool = False) -> Any:

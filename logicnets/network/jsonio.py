@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 import numpy as np
@@ -17,24 +16,36 @@ import numpy as np
 from ..errors import LogicError
 from ..files import read_text
 
-__all__ = ["MAX_JSON_DEPTH", "jsonable", "loads", "read_json"]
+__all__ = ["MAX_JSON_DEPTH", "check_names", "jsonable", "loads", "read_json"]
 
 #: Deepest nesting accepted in a network file (a network needs 4: object, layers, layer, rows).
 MAX_JSON_DEPTH = 32
 #: Longest number literal accepted (digits).
 MAX_NUMBER_DIGITS = 400
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-
 
 def _max_depth(text: str) -> int:
-    """Deepest ``[``/``{`` nesting outside string literals, without recursion."""
-    data = _STRINGS.sub(b'""', text.encode("utf-8", "surrogatepass"))
-    codes = np.frombuffer(data, dtype=np.uint8)
+    """Deepest ``[``/``{`` nesting outside string literals: linear time, no recursion, no regex.
+
+    Why not a regex for string literals: on an unterminated string (a long run of ``\\"``)
+    a regex retries from every quote, which is quadratic (64 KB took 20 s).  Here a quote
+    opens or closes a string unless an odd run of backslashes precedes it, and a bracket
+    counts only where an even number of such quotes comes before it, all in numpy passes.
+    """
+    codes = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    if codes.size == 0:
+        return 0
+    index = np.arange(codes.size)
+    backslash = codes == ord("\\")
+    last_other = np.maximum.accumulate(np.where(backslash, -1, index))  # last non-backslash at or before i
+    run_before = np.zeros(codes.size, dtype=np.int64)  # backslashes right before i
+    run_before[1:] = index[:-1] - last_other[:-1]
+    quote = (codes == ord('"')) & (run_before % 2 == 0)
+    outside = np.cumsum(quote) % 2 == 0  # a closing quote counts as outside: it is not a bracket anyway
     step = np.zeros(256, dtype=np.int64)
     step[list(b"[{")] = 1
     step[list(b"]}")] = -1
-    depth = np.cumsum(step[codes])
+    depth = np.cumsum(np.where(outside, step[codes], 0))
     return int(depth.max(initial=0))
 
 
@@ -76,6 +87,21 @@ def read_json(path: str | os.PathLike, what: str = "network file") -> Any:
     """Read and parse a user's JSON file (bounded size, strict UTF-8, bounded nesting)."""
     name = "<stdin>" if os.fspath(path) == "-" else os.fspath(path)
     return loads(read_text(path, what), name)
+
+
+def check_names(names: Any, key: str) -> list[str]:
+    """A network file's ``inputs``/``outputs``: a list of distinct printable strings.
+
+    Why printable: ``decompile`` prints one formula per line, names quoted where they are not
+    identifiers (see :func:`logicnets.formula.text.name_text`); a newline or other control
+    character in a name would break that line.  Any other name is kept and quoted.
+    """
+    if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
+        raise LogicError(f"network JSON {key!r} must be a list of names")
+    bad = next((v for v in names if not v.isprintable()), None)
+    if bad is not None:
+        raise LogicError(f"network JSON {key!r} holds the name {bad[:40]!r} with a control character; rename it")
+    return names
 
 
 def jsonable(obj: Any) -> Any:

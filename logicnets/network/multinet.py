@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import LogicError
 from ..files import atomic_write
-from .jsonio import jsonable, read_json
+from . import network
+from .jsonio import check_names, jsonable, read_json
 from .network import Layer, ThresholdNetwork, layer_from_json
 from .neurons import heaviside
 from .render import layer_lines
@@ -120,13 +121,10 @@ class MultiOutputNetwork:
     def from_dict(cls, data: Any) -> MultiOutputNetwork:
         if not isinstance(data, dict) or data.get("format") != MULTI_FORMAT:
             raise LogicError(f'not a multi-output network: expected "format": "{MULTI_FORMAT}"')
-        inputs, outputs = data.get("inputs"), data.get("outputs")
-        for key, names in (("inputs", inputs), ("outputs", outputs)):
-            if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
-                raise LogicError(f"multi-output network JSON {key!r} must be a list of names")
+        inputs, outputs = check_names(data.get("inputs"), "inputs"), check_names(data.get("outputs"), "outputs")
         try:
-            hidden = layer_from_json(data["hidden"], len(inputs))
-            out = layer_from_json(data["output_layer"], hidden.size)
+            hidden = layer_from_json(data["hidden"], len(inputs), network.MAX_NETWORK_WEIGHTS)
+            out = layer_from_json(data["output_layer"], hidden.size, network.MAX_NETWORK_WEIGHTS - hidden.weights.size)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, LogicError):
                 raise

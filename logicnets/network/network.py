@@ -20,14 +20,21 @@ from ..errors import LogicError
 from ..files import atomic_write
 from ..rows import MAX_TABLE_VARS, row_block
 from .decompile import decompile_formula
-from .jsonio import jsonable, loads, read_json
+from .jsonio import check_names, jsonable, loads, read_json
 from .neurons import heaviside
 from .render import layer_lines
 
-__all__ = ["FORMAT", "Layer", "ThresholdNetwork"]
+__all__ = ["FORMAT", "MAX_NETWORK_LAYERS", "MAX_NETWORK_WEIGHTS", "Layer", "ThresholdNetwork"]
 
 FORMAT = "logicnets.ThresholdNetwork"
 FORMAT_VERSION = 1
+
+#: Most layers a network file may hold (compiled networks have two; decompiling is bounded apart).
+MAX_NETWORK_LAYERS = 1024
+#: Most weights (neurons x inputs, over all layers) a network file may describe: 2^25 float64
+#: weights are 256 MiB.  Checked before any array is built, since an empty weight list stands
+#: for a zero matrix of the declared size and a few bytes could otherwise ask for terabytes.
+MAX_NETWORK_WEIGHTS = 1 << 25
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,14 +231,16 @@ class ThresholdNetwork:
                 f"unsupported network format version {data.get('version')!r}; "
                 f"this logicnets reads version {FORMAT_VERSION}"
             )
-        inputs = data.get("inputs")
-        if not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs):
-            raise LogicError("network JSON 'inputs' must be a list of names")
+        inputs = check_names(data.get("inputs"), "inputs")
         layers = []
         width = len(inputs)
+        if isinstance(data.get("layers"), list) and len(data["layers"]) > MAX_NETWORK_LAYERS:
+            raise LogicError(f"network has {len(data['layers'])} layers, more than the limit of {MAX_NETWORK_LAYERS}")
+        budget = MAX_NETWORK_WEIGHTS
         try:
             for entry in data["layers"]:
-                layer = layer_from_json(entry, width)
+                layer = layer_from_json(entry, width, budget)
+                budget -= layer.weights.size
                 layers.append(layer)
                 width = layer.size
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -314,9 +323,18 @@ class ThresholdNetwork:
         return "\n".join(lines)
 
 
-def layer_from_json(entry: Any, width: int) -> Layer:
-    """A layer from its JSON object; an empty weight list means a (neurons, width) zero matrix."""
+def layer_from_json(entry: Any, width: int, budget: int | None = None) -> Layer:
+    """A layer from its JSON object; an empty weight list means a (neurons, width) zero matrix.
+
+    At most ``budget`` weights (neurons x width; default :data:`MAX_NETWORK_WEIGHTS`), checked
+    before the weight matrix is built.
+    """
     biases = np.asarray(entry["biases"], dtype=np.float64).reshape(-1)
+    if biases.size * width > (MAX_NETWORK_WEIGHTS if budget is None else budget):
+        raise LogicError(
+            f"network layer of {biases.size} neurons x {width} inputs passes the limit of "
+            f"{MAX_NETWORK_WEIGHTS} weights in a network file"
+        )
     weights = np.asarray(entry["weights"], dtype=np.float64)
     if weights.size == 0:
         weights = weights.reshape(biases.size, width)

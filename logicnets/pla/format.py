@@ -334,6 +334,9 @@ def _labels(st: _Reader, key: str, words: _Words) -> None:
         raise st.error(f"{key} lists {len(names)} names but {size_key} says {count}", line)
     if len(set(names)) != len(names):
         raise st.error(f"{key} repeats a name", line)
+    bad = next((w for w in names if not w.isprintable()), None)
+    if bad is not None:
+        raise st.error(f"{key} name {bad[:40]!r} holds a control character; rename it", line)
     if odd:
         shown = " ".join(w[:24] for w in odd[:4]) + (" ..." if len(odd) > 4 else "")
         st.warnings.append(

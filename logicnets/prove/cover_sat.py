@@ -321,14 +321,15 @@ def verify_cubes(
     t0 = time.perf_counter()
     n = net.n_inputs
     names = tuple(net.outputs if outputs is None else outputs)
-    missing = [o for o in names if o not in net.outputs]
+    position = {name: k for k, name in enumerate(net.outputs)}  # a dict: no scan of the outputs per output
+    missing = [o for o in names if o not in position]
     if missing:
         raise LogicError(f"the network has no output(s) {missing}")
     forms = _forms(net)
     covers = [_literal_cover(c, n, len(names)) for c in (on, dc, off)]
     wrong_on, wrong_off, examples = [], [], []
     for k, name in enumerate(names):
-        k_net = net.outputs.index(name)
+        k_net = position[name]
         found = _check_output(forms, k_net, tuple(_lits_for_output(c, k) for c in covers), n)
         for row, expected in found:
             _confirm(net, k_net, row, expected, tuple(_for_output(c, k) for c in (on, dc, off)), n)

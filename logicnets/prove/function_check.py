@@ -149,7 +149,8 @@ def _exhaustive(
 ) -> FunctionCheck:
     """Evaluate ``net`` on all 2^n rows and compare with the ON and OFF row bitsets."""
     t0 = time.perf_counter()
-    missing = [o for o in outputs if o not in net.outputs]
+    position = {name: k for k, name in enumerate(net.outputs)}  # a dict: no scan of the outputs per output
+    missing = [o for o in outputs if o not in position]
     if missing:
         raise LogicError(f"the network has no output(s) {missing}")
     got = _fast_rows(net, n) if n > 12 else None
@@ -157,7 +158,7 @@ def _exhaustive(
         got = _network_rows(net, n)
     wrong_on, wrong_off, examples = [], [], []
     for k, name in enumerate(outputs):
-        g = got[net.outputs.index(name)]
+        g = got[position[name]]
         bad_on = on[k] & ~g
         bad_off = off[k] & g
         wrong_on.append(bad_on.bit_count())

@@ -1,7 +1,7 @@
 """Per-seed-epoch time of stacked notebook sweep members with and without
 ``compile_optimizer`` (the optimizer's step through ``torch.compile``), side by side.
 
-Each side is built as ``notebook-fast`` builds it (``stacked_runs.build_stacked_cli``, its
+Each side is built as ``notebook-fast`` builds it (``stacked_runs.stack``, its
 precision on this machine, grouped steps, validation on the test set each epoch), on a fraction of an epoch
 as in ``bench_notebook_speed.py``. The first epoch holds the compile; it is reported apart
 (``compile s``: first raw epoch minus second), and the second epoch is the one timed. Sides
@@ -19,8 +19,9 @@ import time
 
 from bench_notebook_speed import MEMBERS, PhaseTimer, shrink, timed_args
 
-from lightning_mnist.study.stacked_runs import build_stacked_cli
+from lightning_mnist.study.stacked_runs import stack
 from lightning_mnist.study.sweeps import PROFILES
+from lightning_mnist.trainer_cli import build_cli
 
 
 class RawEpochs(PhaseTimer):
@@ -40,11 +41,20 @@ def seed_epoch_seconds(run_dir: str, member: str, compiled: bool, fraction: floa
     """(seconds per seed-epoch of the second epoch, seconds the first epoch took longer)."""
     config, overrides = MEMBERS[member]
     timer = RawEpochs()
-    cli = build_stacked_cli(
-        config,
-        [*overrides, "--model.init_args.compile_optimizer", str(compiled).lower()],
-        list(range(1337, 1337 + seeds)),
-        timed_args(run_dir, PROFILES["notebook-fast"].run_precision(config)),
+    seeds_ = list(range(1337, 1337 + seeds))
+    cli = stack(
+        build_cli(
+            [
+                "--config",
+                config,
+                *[*overrides, "--model.init_args.compile_optimizer", str(compiled).lower()],
+                "--seed_everything",
+                str(seeds_[0]),
+                *timed_args(run_dir, PROFILES["notebook-fast"].run_precision(config)),
+            ],
+            run=False,
+        ),
+        seeds_,
     )
     cli.trainer.callbacks.append(timer)
     shrink(cli.datamodule, fraction)

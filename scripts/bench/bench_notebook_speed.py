@@ -119,14 +119,17 @@ def timed_args(run_dir: str, precision: str, keep_checkpoint: bool = False) -> l
 
 def stacked_epoch_seconds(run_dir: str, config: str, overrides: list[str], precision: str, fraction: float, seeds: int):
     """Seconds per seed-epoch of ``seeds`` copies trained as one stacked program."""
-    from lightning_mnist.study.stacked_runs import build_stacked_cli
+    from lightning_mnist.study.stacked_runs import stack
+    from lightning_mnist.trainer_cli import build_cli
 
     timer = PhaseTimer()
-    cli = build_stacked_cli(
-        config,
-        overrides,
-        list(range(1337, 1337 + seeds)),
-        timed_args(run_dir, precision),
+    seeds_ = list(range(1337, 1337 + seeds))
+    cli = stack(
+        build_cli(
+            ["--config", config, *overrides, "--seed_everything", str(seeds_[0]), *timed_args(run_dir, precision)],
+            run=False,
+        ),
+        seeds_,
     )
     cli.trainer.callbacks.append(timer)
     shrink(cli.datamodule, fraction)

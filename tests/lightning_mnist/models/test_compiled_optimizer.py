@@ -13,8 +13,10 @@ from lightning_mnist.errors import ConfigError
 from lightning_mnist.models.optimizers import make_optimizer
 from lightning_mnist.models.presets import depth_member, seed_dropout, width_member
 from lightning_mnist.models.stacked import StackedMLP
-from lightning_mnist.study.stacked_runs import build_stacked_cli
-from lightning_mnist.study.sweeps import PROFILES, Point, Profile, point_settings, run_args
+from lightning_mnist.study.stacked_runs import stack
+from lightning_mnist.study.store import ResultStore
+from lightning_mnist.study.sweeps import PROFILES, Point, Profile, point_settings
+from lightning_mnist.study.training import build, run_config
 
 LAYERS = [Layer(16, "relu"), Layer(12, "tanh")]
 # torch.compile on CPU builds C++; without a compiler only the clear error can be tested.
@@ -135,16 +137,14 @@ def test_lightning_trains_the_compiled_optimizer_like_the_eager_one(tiny_dir, tm
         torch.testing.assert_close(weights[True][key], value, rtol=0, atol=1e-10)
 
 
-def test_presets_and_stacked_runs_pass_the_flag_on(tiny_dir):
+def test_presets_and_stacked_runs_pass_the_flag_on(tiny_dir, tmp_path):
     assert depth_member(2, "rmsprop", compile_optimizer=True).hparams.compile_optimizer
     assert seed_dropout(compile_optimizer=True).hparams.compile_optimizer
     assert not width_member(8).hparams.compile_optimizer
-    cli = build_stacked_cli(
-        "depth_rmsprop",
-        ["--model.init_args.depth", "2", "--model.init_args.compile_optimizer", "true"],
-        [1, 2],
-        ["--data.data_dir", str(tiny_dir), "--data.verify_checksums", "false"],
-    )
+    profile = Profile("p", 1, 2, data_dir=str(tiny_dir), verify_checksums=False, compile_optimizer=("depth_rmsprop",))
+    point = Point("depth_rmsprop", "depth=2-seed=1", "depth_rmsprop", ("--model.init_args.depth", "2"), 1, 2)
+    config = run_config(point_settings(point, profile), ResultStore(tmp_path, profile), "x", False)
+    cli = stack(build(config), [1, 2])
     assert isinstance(cli.model, StackedMLP) and cli.model.hparams.compile_optimizer
 
 
@@ -155,7 +155,7 @@ def test_profiles_record_and_pass_compile_optimizer(tmp_path):
     assert point_settings(rms, fast)["compile_optimizer"] is True
     assert "compile_optimizer" not in point_settings(sgd, fast)
     assert "compile_optimizer" not in point_settings(rms, PROFILES["notebook"])
-    args = run_args(rms, fast, tmp_path, "x", False, 1)
-    assert args[args.index("--model.init_args.compile_optimizer") + 1] == "true"
-    assert "--model.init_args.compile_optimizer" not in run_args(sgd, fast, tmp_path, "x", False, 1)
+    store = ResultStore(tmp_path, fast)
+    assert run_config(point_settings(rms, fast), store, "x", False)["model"]["init_args"]["compile_optimizer"] is True
+    assert "compile_optimizer" not in run_config(point_settings(sgd, fast), store, "x", False)["model"]["init_args"]
     assert Profile("p", epochs=1, seeds=1).compile_optimizer == ()

@@ -11,12 +11,14 @@ from dataclasses import replace
 import pytest
 
 from lightning_mnist.errors import ConfigError
+from lightning_mnist.study import points, provenance, stages, sweeps
 from lightning_mnist.study import report as rep_report
 from lightning_mnist.study import reproduce as rep
-from lightning_mnist.study import sweeps
 from lightning_mnist.study.report import claims, reference_blocks, write_report
 from lightning_mnist.study.runs import run_sweep
+from lightning_mnist.study.store import ResultStore
 from lightning_mnist.study.sweeps import PROFILES, Point, collect, sweep_points, write_json
+from lightning_mnist.study.training import run_config
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +322,7 @@ def test_reproduce_end_to_end_is_resumable(tiny_profile, tmp_path, monkeypatch, 
         assert got[cell].startswith("not comparable (1 epochs, the notebook 50")
     monkeypatch.setattr(sweeps, "run_point", lambda *a, **k: pytest.fail("re-ran a finished point"))
     monkeypatch.setattr(
-        rep, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in rep.EXTRA_STAGES}
+        stages, "EXTRA_STAGES", {k: (lambda p, o: pytest.fail("re-ran a stage")) for k in stages.EXTRA_STAGES}
     )
     shutil.rmtree(out / "checkpoints")  # as in a clone: the checkpoints are not committed
     pictures = {k: (out / "figures" / f"reconstructions_{k}.png").read_bytes() for k in ("sigmoid", "linear")}
@@ -336,9 +338,9 @@ def test_record_without_git_or_gpu(monkeypatch):
     def no_git(*a, **k):
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(rep.subprocess, "run", no_git)
-    assert rep._git_commit() is None
-    assert rep.machine()["cpu_count"] >= 1
+    monkeypatch.setattr(provenance.subprocess, "run", no_git)
+    assert provenance.git_commit() is None
+    assert provenance.machine()["cpu_count"] >= 1
 
 
 def test_reference_points_run_the_reference_way_and_are_compared(tiny_profile, tmp_path, monkeypatch):
@@ -383,35 +385,41 @@ def test_an_interrupted_reproduction_is_recorded(tiny_profile, tmp_path, monkeyp
     assert session["completed"] is False and session["stopped_by"] == "Interrupted" and session["runs_trained"] == 0
     record = rep_report.render_markdown(rep_report.record_blocks(tmp_path))
     assert "1 invocation(s) (1 stopped before the end: Interrupted)" in record
-    cpus = f"{rep.machine()['cpus_usable']} CPUs"
+    cpus = f"{provenance.machine()['cpus_usable']} CPUs"
     (machines,) = [ln for ln in record.splitlines() if ln.startswith("| machines, all invocations |")]
     assert cpus in machines and machines.endswith(" (1) |")  # one invocation, on this machine
 
 
 def test_fast_precision_only_where_it_speeds_up_and_changes_no_exact_figure(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: True)
     fast = PROFILES["notebook-fast"]
     settings = {s: sweeps.point_settings(sweep_points(s, fast)[0], fast) for s in sweeps.SWEEPS}
     assert {s for s, v in settings.items() if v.get("precision") == "bf16-mixed"} == set(sweeps.MLP_SWEEPS)
     assert "precision" not in settings["softmax_gd"] and "precision" not in settings["autoencoders"]
     (gd,) = sweep_points("softmax_gd", fast)
-    assert "--trainer.precision" not in sweeps.run_args(gd, fast, tmp_path, "gd", False, 1)
+    assert (
+        "precision"
+        not in run_config(sweeps.point_settings(gd, fast), ResultStore(tmp_path, fast), "gd", False)["trainer"]
+    )
     depth = sweep_points("depth_sgd", fast)[0]
-    args = sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
-    assert args[args.index("--trainer.precision") + 1] == "bf16-mixed"
+    config = run_config(sweeps.point_settings(depth, fast), ResultStore(tmp_path, fast), "d", False)
+    assert config["trainer"]["precision"] == "bf16-mixed"
 
 
 def test_without_native_bf16_the_runs_use_float32_and_record_it(tiny_profile, tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: False)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: False)
     fast = PROFILES["notebook-fast"]
     depth = sweep_points("depth_sgd", fast)[0]
-    assert "--trainer.precision" not in sweeps.run_args(depth, fast, tmp_path, "d", False, 1)
+    assert (
+        "precision"
+        not in run_config(sweeps.point_settings(depth, fast), ResultStore(tmp_path, fast), "d", False)["trainer"]
+    )
     assert sweeps.point_settings(depth, fast)["precision"] == "bf16-mixed"  # what the profile asks for
     bf16 = replace(tiny_profile, name="tiny-bf16", precision="bf16-mixed")
     point = sweep_points("seed_mlp", bf16)[0]
     result = sweeps.run_point(point, bf16, tmp_path, progress=False)
     assert result["precision"] == "32-true" and result["settings"]["precision"] == "bf16-mixed"
-    monkeypatch.setattr(sweeps, "bf16_is_native", lambda: True)
+    monkeypatch.setattr(points, "bf16_is_native", lambda: True)
     assert sweeps.load_result(point, bf16, tmp_path) is not None  # the same point on either machine
 
 
@@ -461,7 +469,7 @@ def test_a_report_copy_links_its_figures_from_where_it_lives(tmp_path):
 
 def test_the_record_names_the_commit_the_run_started_from(tiny_profile, tmp_path, monkeypatch):
     commits = iter([{"commit": "a" * 40, "modified": False}, {"commit": "b" * 40, "modified": False}])
-    monkeypatch.setattr(rep, "_git_commit", lambda: next(commits))
+    monkeypatch.setattr(provenance, "git_commit", lambda: next(commits))
     rep.reproduce(tiny_profile, tmp_path, ["logic"], command="test")
     (session,) = json.loads((tmp_path / "results" / "record.json").read_text())["sessions"]
     assert session["git"]["commit"] == "a" * 40

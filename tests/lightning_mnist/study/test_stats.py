@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import random
-from fractions import Fraction
 
 import pytest
 
@@ -60,40 +58,3 @@ def test_one_run_below_a_group():
     assert stats.below_prediction(0.97, group) == "holds"
     assert stats.below_prediction(0.985, group) == "inconclusive"
     assert stats.below_prediction(0.97, [0.985]) == "inconclusive"
-
-
-def test_and_or_not_are_one_neuron_with_the_notebooks_weights():
-    tables = {
-        "and": ([(r, r[0] & r[1]) for r in ROWS], (1, 1), -1.5),
-        "or": ([(r, r[0] | r[1]) for r in ROWS], (1, 1), -0.5),
-        "not": ([((0,), 1), ((1,), 0)], (-1,), 0.5),
-    }
-    for table, w, b in tables.values():
-        assert stats.neuron_computes(w, b, table)
-        assert stats.separability(table)["separable"]
-    assert not stats.neuron_computes((1, 1), -0.5, tables["and"][0])  # or's weights are not and's
-
-
-def test_xor_certificate_is_exact_and_any_neuron_fails():
-    xor = [(r, r[0] ^ r[1]) for r in ROWS]
-    proof = stats.separability(xor)
-    assert proof == {"separable": False, "certificate": [1, 1, 1, 1], "checked": True}
-    assert stats.check_certificate([Fraction(1, 4)] * 4, xor)
-    assert not stats.check_certificate([0, 0, 0, 0], xor) and not stats.check_certificate([1, -1, 1, 1], xor)
-    # What the certificate proves, tried: no weights on a grid compute xor.
-    grid = [Fraction(k, 2) for k in range(-6, 7)]
-    assert not any(stats.neuron_computes((w1, w2), b, xor) for w1, w2, b in itertools.product(grid, repeat=3))
-
-
-def test_exactly_xor_and_xnor_of_the_16_two_input_functions_need_two_layers():
-    inseparable = []
-    for outputs in itertools.product((0, 1), repeat=4):
-        table = list(zip(ROWS, outputs, strict=True))
-        proof = stats.separability(table)
-        assert proof["checked"]
-        if proof["separable"]:
-            assert stats.neuron_computes(proof["weights"], proof["bias"], table)
-        else:
-            assert stats.check_certificate(proof["certificate"], table)
-            inseparable.append(outputs)
-    assert inseparable == [(0, 1, 1, 0), (1, 0, 0, 1)]

@@ -116,7 +116,7 @@ def test_espresso_covers_on_and_avoids_off(seed):
     f = IncompleteFunction.from_rows([f"x{i}" for i in range(n)], [f"y{k}" for k in range(m)], rows[:m], rows[m:])
     sp = f.space
     R = off_cover(sp, f.on_cover, f.dc_cover)
-    cover, _ = espresso(sp, f.on_cover, f.dc_cover, R, pool_time=2.0)
+    cover, _ = espresso(sp, f.on_cover, f.dc_cover, R, pool=True)
     _check_cover(f, cover, table)
     assert len(cover) <= int((table == 1).any(axis=1).sum())  # never more than the ON minterms
 

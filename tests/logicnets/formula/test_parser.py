@@ -216,3 +216,37 @@ def test_deep_sympy_expressions_are_refused_clearly():
         expr = Implies(sympy.Symbol(f"v{i}"), expr)
     with pytest.raises(LogicError, match="deeper than"):
         compile(expr)
+
+
+# ------------------------------------------------------------------ quoted names
+
+
+@pytest.mark.parametrize(
+    "name", ["busA<31>", "(", "&", "a b", "", "and", "TRUE", "not", "0", 'say "hi"', "back\\slash", "\\", '"', "é x"]
+)
+def test_names_that_are_no_identifiers_are_written_quoted_and_read_back(name):
+    from logicnets.formula.nodes import and_, not_, var
+    from logicnets.formula.text import name_text, node_to_text
+
+    assert parse_node(name_text(name)) == var(name)
+    node = and_(var(name), not_(var("y")))
+    assert parse_node(node_to_text(node)) == node
+
+
+def test_identifiers_stay_bare_and_quoted_identifiers_are_the_same_variable():
+    from logicnets.formula.text import name_text
+
+    assert name_text("x1") == "x1" and name_text("ITE") == "ITE"
+    assert parse_node('"x1" & x1') == parse_node("x1 & x1")
+
+
+def test_unterminated_quoted_name_is_a_parse_error_at_its_quote():
+    with pytest.raises(ParseError, match="quoted name is never closed") as err:
+        parse_node('a & "b\\" | c')
+    assert err.value.position == 4
+
+
+def test_quoted_function_name_is_a_variable_not_a_call():
+    with pytest.raises(ParseError):
+        parse_node('"And"(a, b)')
+    assert parse_node('"And" & a') == ("and", (("var", "And"), ("var", "a")))

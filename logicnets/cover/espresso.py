@@ -245,6 +245,18 @@ def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
+def distance_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``(len(A), len(B))`` distances: conflicting inputs, plus one if no output is shared."""
+    out = np.zeros((len(A), len(B)), dtype=np.int64)
+    step = max(1, 2_000_000 // max(1, len(B) * sp.words))
+    for s in range(0, len(A), step):
+        x = A[s : s + step, None, : sp.wi] & B[None, :, : sp.wi]
+        conflicts = np.bitwise_count(~(x | (x >> _ONE)) & sp.zero_bits).sum(axis=-1, dtype=np.int64)
+        apart = ~(A[s : s + step, None, sp.wi :] & B[None, :, sp.wi :]).any(axis=-1)
+        out[s : s + step] = conflicts + apart
+    return out
+
+
 class _Rows:
     """A cover's cubes as Python ints (inputs, outputs) for the cube-by-cube passes: each step
     of irredundant and reduce looks at a few cubes, where a numpy call costs more than the work."""
@@ -260,12 +272,16 @@ class _Rows:
 
     def cofactors(self, j: int, rows: list[int]):
         """Per output of cube ``j``: (its bit, the rows feeding it cofactored by cube j's inputs)."""
-        notc, ins, outs = self.full & ~self.ins[j], self.ins, self.outs
-        bits = self.outs[j]
-        while bits:
-            low = bits & -bits
-            yield low, [ins[r] | notc for r in rows if outs[r] & low]
-            bits ^= low
+        return self.cofactors_of(self.ins[j], self.outs[j], [self.ins[r] for r in rows], [self.outs[r] for r in rows])
+
+    def cofactors_of(self, c_in: int, c_out: int, ins: list[int], outs: list[int]):
+        """Per output of the cube (``c_in``, ``c_out``): (its bit, the cubes feeding it
+        cofactored by the cube's inputs)."""
+        notc = self.full & ~c_in
+        while c_out:
+            low = c_out & -c_out
+            yield low, [i | notc for i, o in zip(ins, outs, strict=True) if o & low]
+            c_out ^= low
 
     def tautology(self, cof: list[int]) -> bool:
         if len(cof) <= SMALL_CUBES:
@@ -282,6 +298,24 @@ class _Rows:
         """Do ``rows`` hold cube ``j`` for every output it feeds?"""
         return all(self.tautology(cof) for _, cof in self.cofactors(j, rows))
 
+    def consensus_with(self, j: int, rows: list[int]) -> tuple[list[int], list[int]]:
+        """ESPRESSO's ``cb_consensus``: consensus((rows) # c, c) for cube ``j`` = c, as lists of
+        inputs and outputs.  ``rows`` are the cubes at distance 0 or 1 from c."""
+        c_in, c_out, zero = self.ins[j], self.outs[j], self.zero
+        ins, outs = [], []
+        for r in rows:
+            p_in, p_out = self.ins[r], self.outs[r]
+            x = p_in & c_in
+            e = ~(x | x >> 1) & zero
+            if e or not p_out & c_out:  # distance 1: the consensus
+                o = p_out & c_out
+                ins.append(x | ((e | e << 1) & (p_in | c_in)))
+                outs.append(o or p_out | c_out)
+            elif p_in & ~c_in or p_out & ~c_out:  # distance 0, p not inside c
+                ins.append(x)
+                outs.append(c_out if p_out & ~c_out else p_out & c_out)
+        return ins, outs
+
     def reduced(self, j: int, rows: list[int]) -> tuple[int, int] | None:
         """Cube ``j`` shrunk to the smallest cube holding what ``rows`` leave uncovered of it
         (inputs, outputs); None if nothing."""
@@ -296,6 +330,26 @@ class _Rows:
     def cube(self, inputs: int, outputs: int) -> np.ndarray:
         sp = self.sp
         return np.concatenate([from_ints([inputs], sp.wi)[0], from_ints([outputs], sp.wo)[0]])
+
+
+def essential(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Which primes of ``F`` are essential (ESPRESSO's ``essential``): a prime c is essential
+    iff consensus((F ∪ D) # c, c) ∪ D does not cover it.  Every minimal cover holds them, so
+    the loop can set them aside as don't-cares and work on the rest."""
+    G = np.vstack([F, D])
+    rows = _Rows(sp, G)
+    distance = distance_matrix(sp, F, G)
+    near, meets = distance <= 1, distance[:, len(F) :] == 0
+    out = np.zeros(len(F), dtype=bool)
+    for j in range(len(F)):
+        near[j, j] = False
+        ins, outs = rows.consensus_with(j, np.flatnonzero(near[j]).tolist())
+        dc = (len(F) + np.flatnonzero(meets[j])).tolist()
+        cofs = rows.cofactors_of(
+            rows.ins[j], rows.outs[j], ins + [rows.ins[r] for r in dc], outs + [rows.outs[r] for r in dc]
+        )
+        out[j] = not all(rows.tautology(cof) for _, cof in cofs)
+    return out
 
 
 def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -393,6 +447,11 @@ def _loop(
     seen.append(F)
     F = irredundant(sp, F, D)
     note("expand", len(F))
+    is_essential = essential(sp, F, D)
+    E, F, D = F[is_essential], F[~is_essential], np.vstack([D, F[is_essential]])
+    note("essential primes set aside", len(F))
+    if len(F) == 0:
+        return E
     for _ in range(max_passes):
         best = cost(sp, F)
         while True:
@@ -409,7 +468,7 @@ def _loop(
         note("last gasp", len(F))
         if cost(sp, F) >= best:
             break
-    return F
+    return np.vstack([E, F])
 
 
 #: Other expansion orders for the pool run while the unravelled cover times the OFF cover has

@@ -144,3 +144,16 @@ def test_espresso_at_120_inputs_without_tables():
             mine = cover[sp.output_bits(cover)[:, k] == 1]
             meet = mine[sp.empty_inputs(mine[:, : sp.wi] & c[: sp.wi]) == 0]
             assert tautology(sp, meet[:, : sp.wi] | (sp.full[: sp.wi] & ~c[: sp.wi]))
+
+
+def test_essential_primes_follow_the_consensus_theorem():
+    from logicnets.cover.espresso import essential
+
+    sp = CubeSpace(3, 1)
+    F = sp.from_strings(["11-", "0-1", "-11"], ["1"] * 3)  # ab + a'c + bc: bc is their consensus
+    assert essential(sp, F, sp.empty()).tolist() == [True, True, False]
+    # a don't-care can take over a minterm that only one prime covered
+    assert essential(sp, F[:2], sp.from_strings(["110"], ["1"])).tolist() == [False, True]
+    two = CubeSpace(2, 2)  # multi-output: x0 for both outputs, x1 only for the second
+    G = two.from_strings(["1-", "-1"], ["11", "01"])
+    assert essential(two, G, two.empty()).tolist() == [True, True]

@@ -149,10 +149,12 @@ def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
     need = differ.sum(axis=1) + n_out
     key = differ.sum(axis=1) * (sp.m + 1) + n_out if outputs_first else need
     essential = blocking[active & (left == 1)].any(axis=0) | fixed  # raising one is never feasible
-    for j in np.argsort(key, kind="stable")[:64].tolist():
+    nearest = np.argsort(key, kind="stable")[:64]
+    nearest = nearest[(need[nearest] > 0) & ~(differ[nearest] & essential).any(axis=1)]
+    for j in nearest.tolist():
         vs = differ[j] & ~raised
         outs = need_out[j] & ~grown[sp.wi :]
-        if need[j] == 0 or not (vs.any() or outs.any()) or (vs & essential).any():
+        if not (vs.any() or outs.any()):
             continue
         new_left = left - blocking[:, vs].sum(axis=1) if vs.any() else left
         new_active = active | (r_out & outs).any(axis=1) if outs.any() else active

@@ -13,7 +13,7 @@ import numpy as np
 __all__ = ["SMALL_CUBES", "OutOfBudget", "complement_ints", "from_ints", "sccc_ints", "tautology_ints", "to_ints"]
 
 #: Covers up to this many cubes take the integer path.
-SMALL_CUBES = 24
+SMALL_CUBES = 64
 
 
 def to_ints(F: np.ndarray) -> list[int]:

@@ -77,7 +77,8 @@ def threshold_names(net) -> list[str]:
     return [g.name for g in circuit_of(net).hidden if g.form.kind not in ("and", "const0", "const1")]
 
 
-@pytest.mark.parametrize("name", PLAS)
+# 9sym's cover is a minimal one with no two cubes forming one neuron; rd84 merges (255 -> 167)
+@pytest.mark.parametrize("name", [*(p for p in PLAS if p != "9sym"), "rd84"])
 def test_threshold_merged_network_is_refused_by_name(pla_network, tmp_path, capsys, name):
     _, net = pla_network(name, True)
     capsys.readouterr()  # a compile past 2 s reports its progress on stderr

@@ -9,7 +9,8 @@ and saved when a job is told to stop (SIGTERM).
   before Lightning does, and refuse URLs and model registries, missing / empty / truncated /
   legacy-format / oversized / non-checkpoint files, hyperparameters that are not a dict,
   checkpoints of another model (whatever key names its class) and ``last`` / ``best`` / ``hpc``
-  / a folder with nothing to load, each as one line (``ResumeError``).
+  / a folder with nothing to load, each as one line (``ResumeError``). ``built_class`` tells
+  which class a config's preset function builds, the class its checkpoints record.
 * ``SaveOnSigterm`` saves ``<checkpoint dir>/interrupted.ckpt`` when SIGTERM stops ``fit``;
   ``raise_on_sigterm`` turns SIGTERM outside a Lightning loop into ``Interrupted``.
 """
@@ -21,6 +22,7 @@ import importlib
 import os
 import pickle
 import signal
+import typing
 from pathlib import Path
 
 import torch
@@ -129,6 +131,22 @@ def _resolve(class_path: str):
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError):
         return None
+
+
+def built_class(class_path: str | None) -> str | None:
+    """The class of the model a config's ``class_path`` builds: the class itself, or, for a
+    builder function (``models.presets``), the class its return annotation names; None when
+    that cannot be told. A checkpoint records the built class's arguments, never the builder's."""
+    if not class_path:
+        return None
+    target = _resolve(class_path)
+    if isinstance(target, type):
+        return class_path
+    try:
+        returned = typing.get_type_hints(target).get("return") if callable(target) else None
+    except Exception:  # an annotation that does not resolve: the class cannot be told
+        return None
+    return _class_name(returned) if isinstance(returned, type) else None
 
 
 def read_checkpoint(ckpt_path, trainer=None) -> tuple[Path, dict] | None:
@@ -270,7 +288,7 @@ def check_class(path: Path, ckpt: dict, class_path: str | None) -> None:
     if not class_path:
         return
     for theirs in recorded_classes(ckpt):
-        if not isinstance(theirs, str) or _resolve(theirs) is None or _resolve(theirs) is not _resolve(class_path):
+        if not isinstance(theirs, str) or not _same_class(theirs, class_path):
             raise ResumeError(
                 f"checkpoint {path} holds a {theirs}, but this run's model is a {class_path}: "
                 "pass a checkpoint of the same model (or the config it was trained with)"
@@ -282,11 +300,17 @@ def check_swap(path: Path | str, before: str | None, after: str | None) -> None:
     (``before``) to another (``after``): whatever keys did it, the weights are another model's."""
     if not before or before == after:
         return
-    if after is None or _resolve(after) is None or _resolve(after) is not _resolve(before):
+    if after is None or not _same_class(after, before):
         raise ResumeError(
             f"checkpoint {path} holds a {after}, but this run's model is a {before}: "
             "pass a checkpoint of the same model (or the config it was trained with)"
         )
+
+
+def _same_class(theirs: str, class_path: str) -> bool:
+    """Whether ``theirs`` builds a model of ``class_path``'s class (a preset builds its class)."""
+    built = built_class(theirs)
+    return built is not None and _resolve(built) is _resolve(class_path)
 
 
 def check_state(path: Path, ckpt: dict, model) -> None:

@@ -20,6 +20,7 @@ from lightning_mnist.budgets import bounded_yaml_loader
 from lightning_mnist.checkpoints import (
     AtomicCheckpointIO,
     SaveOnSigterm,
+    built_class,
     check_class,
     check_state,
     check_swap,
@@ -134,13 +135,19 @@ class MNISTCLI(lightning_cli.LightningCLI):
     def _parse_ckpt_path(self) -> None:
         """LightningCLI's merge of ``--ckpt_path``'s hyperparameters into the config, done on the
         checkpoint as ``read_checkpoint`` read it (bounded, and once), and refused in one line
-        when it would change the model class the config names, whatever keys say so. See
+        when it would change the model class the config names, whatever keys say so. A config
+        whose model is a preset function (``models.presets``) builds a class whose arguments are
+        what the checkpoint recorded: they configure that class, as they would configure it named
+        directly (Lightning would pass them to the function, which takes other arguments). See
         ``lightning_mnist.checkpoints``."""
         subcommand = self.config.get("subcommand")
         if not subcommand:
             return
         ckpt_path = self.config[subcommand].get("ckpt_path")
-        before = _model_class(self.config[subcommand])
+        configured = _model_class(self.config[subcommand])
+        before = built_class(configured)
+        if configured and before is None:  # a builder of no stated class: the config alone builds the model
+            return  # (check_state then checks the weights against it)
         # A file named "best", "hpc" or "last" is what LightningCLI would read here: check it too.
         special = str(ckpt_path) in ("last", "best", "hpc") and Path(ckpt_path).is_file()
         read = read_checkpoint(Path(ckpt_path).absolute() if special else ckpt_path)

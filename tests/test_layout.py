@@ -1,10 +1,12 @@
 """The architecture as the code states it: first-party imports form a DAG, function-level
-imports included, and nothing in the repository names a path of one machine."""
+imports included, nothing in the repository names a path of one machine, and the test folders
+collect together."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,21 @@ def test_no_absolute_machine_paths():
                 if any(marker in line for marker in markers):
                     hits.append(f"{name}:{number}: {line.strip()}")
     assert not hits, "\n".join(hits)
+
+
+def test_folders_with_conftests_collect_together(tmp_path):
+    """Every conftest.py outside a package has the module name "conftest"; collected by this
+    project's ``--doctest-modules`` as a test module as well, the second one of a run clashed with
+    the first (pytest 9: "import file mismatch"; tests/lightning_mnist/data with
+    tests/logicnets/network). Two such folders under the project's pytest settings: both collect,
+    and their conftests' fixtures still load."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        fixture = f"import pytest\n\n\n@pytest.fixture\ndef {name}():\n    return 1\n"
+        (tmp_path / name / "conftest.py").write_text(fixture)
+        (tmp_path / name / f"test_{name}.py").write_text(f"def test_{name}({name}):\n    assert {name} == 1\n")
+    settings = ["-c", str(REPO / "pyproject.toml"), "--rootdir", str(tmp_path), "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *settings, "a", "b"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout[-3000:]

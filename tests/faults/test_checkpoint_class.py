@@ -127,3 +127,38 @@ def test_a_checkpoint_of_the_configured_model_loads_however_it_spells_the_class(
     code, out, err = run_main(argv, capsys, monkeypatch)
     assert code == 0, err[-3000:]
     assert "test accuracy" in out
+
+
+@pytest.mark.parametrize("spelling", ["class_path", "none"])
+def test_under_a_preset_config_a_checkpoint_of_the_class_it_builds_loads(
+    spelling, trained, data, tmp_path, capsys, monkeypatch
+):
+    """``seed_dropout`` names a preset function that builds an MLPClassifier: an MLPClassifier's
+    hyperparameters configure that class (they are not the function's arguments)."""
+    path = tmp_path / f"mlp-{spelling}.ckpt"
+    torch.save(respelled(trained["seed_mlp"], spelling), path)
+    argv = ["test", *tiny_args(data, tmp_path / "runs", "seed_dropout"), "--ckpt_path", str(path)]
+    code, out, err = run_main(argv, capsys, monkeypatch)
+    assert code == 0, err[-3000:]
+    assert "test accuracy" in out
+
+
+@pytest.mark.parametrize("spelling", ["class_path", "class_path+dict_kwargs", "both", "none"])
+def test_under_a_preset_config_an_autoencoder_checkpoint_is_refused(
+    spelling, trained, data, tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / f"autoencoder-{spelling}.ckpt"
+    torch.save(respelled(trained["autoencoder"], spelling), path)
+    runs = tmp_path / "runs"
+    argv = ["test", *tiny_args(data, runs, "seed_dropout"), "--ckpt_path", str(path)]
+    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+
+
+def test_the_class_a_config_builds_is_the_class_or_what_its_preset_function_returns():
+    mlp = "lightning_mnist.models.mlp.MLPClassifier"
+    assert checkpoints.built_class(mlp) == mlp
+    for preset in ("seed_dropout", "width_member", "depth_member"):
+        assert checkpoints.built_class(f"lightning_mnist.models.presets.{preset}") == mlp
+    assert checkpoints.built_class("lightning_mnist.models.presets.CELL18_LAYERS") is None  # not a builder
+    assert checkpoints.built_class("os.getcwd") is None  # returns no class
+    assert checkpoints.built_class("no_such_module.Model") is None

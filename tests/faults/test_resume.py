@@ -280,13 +280,16 @@ class Stop(Callback):
 """
 
 
-def cli_fit(data_dir: Path, runs: Path, *extra: str, monkeypatch) -> int:
-    """``lightning-mnist fit --config seed_mlp`` with dropout, grouped steps, on the tiny set, in this process."""
+# seed_mlp with dropout: a config that names the model's class.
+SEED_MLP = ("seed_mlp", "--model.init_args.layers", "[{width: 64, activation: relu, dropout: 0.2}]")
+
+
+def cli_fit(data_dir: Path, runs: Path, *extra: str, monkeypatch, config: tuple[str, ...] = SEED_MLP) -> int:
+    """``lightning-mnist fit --config CONFIG`` (default seed_mlp, dropout), grouped, on the tiny set, here."""
     from lightning_mnist import cli
 
     monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
-    args = ["fit", "--config", "seed_mlp", "--model.init_args.layers", "[{width: 64, activation: relu, dropout: 0.2}]",
-            "--data.data_dir", str(data_dir), "--data.verify_checksums", "false",
+    args = ["fit", "--config", *config, "--data.data_dir", str(data_dir), "--data.verify_checksums", "false",
             "--data.batch_size", str(BATCH), "--data.steps_per_execution", str(GROUP), "--data.eval_batch_size", "60",
             "--trainer.max_epochs", str(EPOCHS), "--trainer.logger.init_args.save_dir", str(runs),
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
@@ -301,16 +304,36 @@ def cli_fit(data_dir: Path, runs: Path, *extra: str, monkeypatch) -> int:
 def test_the_cli_resumes_a_sigtermed_grouped_fit_exactly(data_dir, tmp_path, monkeypatch, capsys):
     """The reported case: a shipped config, grouped steps, SIGTERM inside the first epoch,
     ``fit --ckpt_path .../interrupted.ckpt``: the same final checkpoint and metrics."""
+    cli_interrupted_and_resumed_ends_as_straight(data_dir, tmp_path, SEED_MLP, monkeypatch, capsys)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [("seed_dropout",), ("width", "--model.init_args.width", "32"), ("depth_rmsprop", "--model.init_args.depth", "2")],
+    ids=["seed_dropout", "width", "depth_rmsprop"],
+)
+def test_the_cli_resumes_a_sigtermed_fit_of_a_preset_config_exactly(config, data_dir, tmp_path, monkeypatch, capsys):
+    """Configs whose model a preset function builds (``models.presets``): the checkpoint's
+    hyperparameters are the built MLPClassifier's, not the function's, and still resume it."""
+    cli_interrupted_and_resumed_ends_as_straight(data_dir, tmp_path, config, monkeypatch, capsys)
+
+
+def cli_interrupted_and_resumed_ends_as_straight(data_dir, tmp_path, config, monkeypatch, capsys) -> None:
+    """Fit ``config`` straight; fit it again, SIGTERM'd after 6 optimizer steps, and resume that
+    from ``interrupted.ckpt``: the same global step, weights, optimizer state and final metrics."""
+    name = config[0]
     (tmp_path / "stop_cb.py").write_text(STOP_CALLBACK)
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert cli_fit(data_dir, tmp_path / "straight", monkeypatch=monkeypatch) == 0
-    assert cli_fit(data_dir, tmp_path / "runs", "--trainer.callbacks+=stop_cb.Stop", monkeypatch=monkeypatch) == 143
-    ckpt = tmp_path / "runs" / "seed_mlp" / "version_0" / "checkpoints" / INTERRUPTED_NAME
+    assert cli_fit(data_dir, tmp_path / "straight", monkeypatch=monkeypatch, config=config) == 0
+    stop = "--trainer.callbacks+=stop_cb.Stop"
+    assert cli_fit(data_dir, tmp_path / "runs", stop, monkeypatch=monkeypatch, config=config) == 143
+    ckpt = tmp_path / "runs" / name / "version_0" / "checkpoints" / INTERRUPTED_NAME
     assert f"resume with --ckpt_path {ckpt}" in capsys.readouterr().err
-    assert cli_fit(data_dir, tmp_path / "runs", "--ckpt_path", str(ckpt), monkeypatch=monkeypatch) == 0
+    code = cli_fit(data_dir, tmp_path / "runs", "--ckpt_path", str(ckpt), monkeypatch=monkeypatch, config=config)
+    assert code == 0, capsys.readouterr().err[-2000:]
     want, got = (
         torch.load(next((tmp_path / root).rglob("last.ckpt")), weights_only=True)
-        for root in ("straight", "runs/seed_mlp/version_1")
+        for root in ("straight", f"runs/{name}/version_1")
     )
     assert got["global_step"] == want["global_step"] == EPOCHS * STEPS
     for key in ("state_dict", "optimizer_states"):
@@ -320,7 +343,7 @@ def test_the_cli_resumes_a_sigtermed_grouped_fit_exactly(data_dir, tmp_path, mon
         ), key
     rows = [
         (tmp_path / root / "metrics.csv").read_text().splitlines()
-        for root in ("straight/seed_mlp/version_0", "runs/seed_mlp/version_1")
+        for root in (f"straight/{name}/version_0", f"runs/{name}/version_1")
     ]
     assert rows[0][0] == rows[1][0] and rows[0][-1] == rows[1][-1]  # the header and the final epoch's row
 

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lightning_mnist import cli
@@ -54,14 +55,33 @@ def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def one_line_error(code: int, err: str, *needles: str) -> None:
-    """Exit 2, no traceback, exactly one ``lightning-mnist: error:`` line holding every needle."""
+def one_line_error(code: int, err: str, *needles: str) -> str:
+    """Exit 2, no traceback, exactly one ``lightning-mnist: error:`` line holding every needle
+    (returned)."""
     assert code == 2, err[-2000:]
     assert "Traceback" not in err, err[-2000:]
     lines = [line for line in err.splitlines() if line.startswith("lightning-mnist: error:")]
     assert len(lines) == 1, err[-2000:]
     for needle in needles:
         assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def idx_header(*dims: int) -> bytes:
+    return bytes([0, 0, 8, len(dims)]) + b"".join(int(d).to_bytes(4, "big") for d in dims)
+
+
+def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 32) -> Path:
+    """Four uncompressed IDX files of random digits (seeded) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
+        array = (rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)).astype(np.uint8)
+        (folder / stem).write_bytes(idx_header(*array.shape) + array.tobytes())
+    return folder
 
 
 def subprocess_env() -> dict:

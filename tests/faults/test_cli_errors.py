@@ -4,45 +4,11 @@ hyperparameters are not a dict. Nothing is trained."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-
-from lightning_mnist import cli
-
-STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 32) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
-        array = (rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)).astype(np.uint8)
-        head = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-        (folder / stem).write_bytes(head + array.tobytes())
-    return folder
-
-
-def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
-    try:
-        cli.main(argv)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, capsys.readouterr().err
-
-
-def one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2, err[-2000:]
-    assert "Traceback" not in err, err[-2000:]
-    lines = [line for line in err.splitlines() if line.startswith("lightning-mnist: error:")]
-    assert len(lines) == 1, err[-2000:]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+from faults_cli import one_line_error, run_main, write_tiny_mnist
 
 
 def argv_for(subcommand: str, data: Path, runs: Path, ckpt_path: str) -> list[str]:

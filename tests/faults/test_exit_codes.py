@@ -11,14 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from faults_cli import write_tiny_mnist
 
 from lightning_mnist import cli
 from logicnets import cli as logicnets_cli
 
 REPO = Path(__file__).resolve().parents[2]
-STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 # Marks that a loop is running, then makes each batch slow enough for a signal to land in it.
 STARTED = """
@@ -35,19 +34,9 @@ class Started(Callback):
 """
 
 
-def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 64) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
-        array = (rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)).astype(np.uint8)
-        head = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-        (folder / stem).write_bytes(head + array.tobytes())
-    return folder
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    return write_tiny_mnist(tmp_path_factory.mktemp("tiny"))
+    return write_tiny_mnist(tmp_path_factory.mktemp("tiny"), n_test=64)
 
 
 def interrupt(subcommand: str, signum: int, data: Path, tmp_path: Path) -> tuple[int, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import sys
 import zipfile
 from pathlib import Path
 
@@ -14,46 +13,12 @@ import jsonargparse
 import numpy as np
 import pytest
 import torch
+from faults_cli import STEMS, idx_header, one_line_error, run_main, write_tiny_mnist
 
-from lightning_mnist import budgets, checkpoints, cli
+from lightning_mnist import budgets, checkpoints
 from lightning_mnist.data import idx
 from lightning_mnist.errors import ConfigError, DataError, ResumeError
 from lightning_mnist.trainer_cli import install_yaml_bound
-
-STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def idx_header(*dims: int) -> bytes:
-    return bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
-
-
-def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 32) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
-        array = (rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)).astype(np.uint8)
-        (folder / stem).write_bytes(idx_header(*array.shape) + array.tobytes())
-    return folder
-
-
-def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
-    try:
-        cli.main(argv)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, capsys.readouterr().err
-
-
-def one_line_error(code: int, err: str, *needles: str) -> str:
-    assert code == 2, err[-2000:]
-    assert "Traceback" not in err, err[-2000:]
-    lines = [line for line in err.splitlines() if line.startswith("lightning-mnist: error:")]
-    assert len(lines) == 1, err[-2000:]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def fit_argv(data: Path, tmp_path: Path, *extra: str) -> list[str]:

@@ -30,7 +30,7 @@ import torch
 from lightning_mnist import budgets
 from lightning_mnist.backend import Callback, SIGTERMException, callbacks, plugins, strategies
 from lightning_mnist.errors import Interrupted, ResumeError
-from lightning_mnist.interrupts import Received
+from lightning_mnist.interrupts import Received, handling
 from logicnets.files import atomic_write, remove_stale_temporaries
 
 INTERRUPTED_NAME = "interrupted.ckpt"
@@ -92,15 +92,8 @@ def raise_on_sigterm():
         if signal.getsignal(signal.SIGTERM) is handler:
             raise Interrupted("SIGTERM")
 
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
+    with handling(signal.SIGTERM, handler):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _last_checkpoints(trainer) -> tuple[set[str], list[str]]:

@@ -39,15 +39,23 @@ def record_sigint() -> Iterator[None]:
         Received.sigint = True
         raise KeyboardInterrupt
 
+    with handling(signal.SIGINT, handler):
+        yield
+
+
+@contextlib.contextmanager
+def handling(signum: int, handler) -> Iterator[None]:
+    """``handler`` for ``signum`` inside the block, the previous one after it; outside the
+    main thread (where Python allows no handler) signals are left alone."""
     try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave signals alone
+        previous = signal.signal(signum, handler)
+    except ValueError:
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
 
 
 class StopOnSigterm(Callback):

@@ -142,8 +142,8 @@ def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
     ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
     ``raised`` and ``grown`` in place; returns the new ``left`` and ``active``."""
     blocking, left, active, r_out, fixed = state
-    literal = sp.input_codes(c[None])[0] < 2
-    differ = (F_codes != sp.input_codes(c[None])[0]) & literal  # (d, n): literals of c that d lacks
+    code_c = sp.input_codes(c[None])[0]
+    differ = (F_codes != code_c) & (code_c < 2)  # (d, n): literals of c that d lacks
     need_out = F[:, sp.wi :] & ~c[sp.wi :]
     n_out = np.bitwise_count(need_out).sum(axis=1)
     need = differ.sum(axis=1) + n_out

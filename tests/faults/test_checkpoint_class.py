@@ -8,26 +8,12 @@ import contextlib
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from faults_cli import write_tiny_mnist
 
 from lightning_mnist import checkpoints, cli
 from lightning_mnist.trainer_cli import build_cli
-
-STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def write_tiny_mnist(folder: Path, n_train: int = 64, n_test: int = 32) -> Path:
-    """A fake MNIST of random digits in IDX files (no checksums to match)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for stem, n in zip(STEMS, (n_train, n_train, n_test, n_test), strict=True):
-        array = rng.integers(0, 256, (n, 28, 28)) if "images" in stem else rng.integers(0, 10, n)
-        array = array.astype(np.uint8)
-        head = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-        (folder / stem).write_bytes(head + array.tobytes())
-    return folder
 
 
 def tiny_args(data: Path, runs: Path, config: str) -> list[str]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .cubes import CubeSpace
+from .expand import OffRows, expand, expand_one, mini_weights, raise_order
 from .small import SMALL_CUBES, from_ints, sccc_ints, tautology_ints, to_ints
 from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, supercube_of_complement, tautology
 
@@ -78,162 +79,6 @@ def off_cover(
             raise CoverLimitError(f"the OFF set of output {name} (the complement of ON ∪ DC): {exc}") from None
         parts.append(_with_output(sp, part, k))
     return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
-
-
-def _empty_fields(sp: CubeSpace, x: np.ndarray) -> np.ndarray:
-    """``(rows, n)`` booleans: which input fields of each row are empty."""
-    e = ~(x | (x >> _ONE)) & sp.zero_bits
-    bits = np.unpackbits(np.ascontiguousarray(e.astype("<u8")).view(np.uint8), axis=1, bitorder="little")
-    return bits[:, : 2 * sp.n : 2].astype(bool)
-
-
-def _raise_inputs(sp: CubeSpace, c: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """``c`` with the inputs marked in ``free`` made free."""
-    out = c.copy()
-    for i in np.flatnonzero(free).tolist():
-        word, bit = divmod(2 * i, 64)
-        out[word] |= np.uint64(3 << bit)
-    return out
-
-
-def _expand_one(
-    sp: CubeSpace,
-    c: np.ndarray,
-    R: np.ndarray,
-    F: np.ndarray,
-    F_codes: np.ndarray,
-    order_score: np.ndarray,
-    outputs_first: bool = False,
-) -> np.ndarray:
-    """Grow ``c`` to a prime that avoids ``R``, preferring to swallow whole cubes of ``F``
-    (whose input codes are ``F_codes``).
-
-    Blocking matrix: row r of ``R`` stays disjoint from the cube while the cube keeps one of the
-    literals that r contradicts (``blocking[r]``), and only matters once the cube feeds one of
-    r's outputs (``active``).  Raising an input drops it from every row; raising an output
-    activates rows.  A raise is feasible while every active row keeps a blocking literal.
-    """
-    blocking = _empty_fields(sp, _inputs(sp, R) & _inputs(sp, c))
-    left = blocking.sum(axis=1)
-    active = (R[:, sp.wi :] & c[sp.wi :]).any(axis=1)
-    # ESPRESSO's essential parts: an active row down to one literal keeps that literal in the
-    # cube for good, so every row holding it stays blocked whatever else is raised: drop them.
-    fixed = blocking[active & (left == 1)].any(axis=0)  # never raised below
-    if fixed.any():
-        keep = ~(blocking & fixed).any(axis=1)
-        blocking, left, active, R = blocking[keep], left[keep], active[keep], R[keep]
-    r_out = R[:, sp.wi :]
-    grown = c.copy()
-    literal = sp.input_codes(c[None])[0] < 2
-    raised = np.zeros(sp.n, dtype=bool)
-    if len(F):
-        state = (blocking, left, active, r_out, fixed)
-        left, active = _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first)
-    _raise_singles(blocking[active], left[active], literal & ~raised & ~fixed, order_score, raised)
-    grown = _raise_inputs(sp, grown, raised)
-    meets = ~(blocking & ~raised).any(axis=1)
-    forbidden = np.bitwise_or.reduce(r_out[meets], axis=0) if meets.any() else np.zeros(sp.wo, np.uint64)
-    grown[sp.wi :] = sp.full[sp.wi :] & ~forbidden
-    return grown
-
-
-def _swallow(sp, c, F, F_codes, state, raised, grown, outputs_first):
-    """Raise what it takes to cover whole cubes of ``F``, nearest first (or, with
-    ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
-    ``raised`` and ``grown`` in place; returns the new ``left`` and ``active``."""
-    blocking, left, active, r_out, fixed = state
-    code_c = sp.input_codes(c[None])[0]
-    differ = (F_codes != code_c) & (code_c < 2)  # (d, n): literals of c that d lacks
-    need_out = F[:, sp.wi :] & ~c[sp.wi :]
-    n_out = np.bitwise_count(need_out).sum(axis=1)
-    need = differ.sum(axis=1) + n_out
-    key = differ.sum(axis=1) * (sp.m + 1) + n_out if outputs_first else need
-    essential = blocking[active & (left == 1)].any(axis=0) | fixed  # raising one is never feasible
-    nearest = np.argsort(key, kind="stable")[:64]
-    nearest = nearest[(need[nearest] > 0) & ~(differ[nearest] & essential).any(axis=1)]
-    for j in nearest.tolist():
-        vs = differ[j] & ~raised
-        outs = need_out[j] & ~grown[sp.wi :]
-        if not (vs.any() or outs.any()):
-            continue
-        new_left = left - blocking[:, vs].sum(axis=1) if vs.any() else left
-        new_active = active | (r_out & outs).any(axis=1) if outs.any() else active
-        if (new_left[new_active] < 1).any():
-            continue
-        left, active = new_left, new_active
-        raised |= vs
-        grown[sp.wi :] |= outs
-    return left, active
-
-
-def _raise_singles(
-    blocking: np.ndarray, left: np.ndarray, candidates: np.ndarray, order_score: np.ndarray, raised: np.ndarray
-) -> None:
-    """Raise the ``candidates`` inputs one at a time, best ``order_score`` first, where every
-    (active) row of ``blocking`` keeps a blocking literal.  A row down to one literal makes that
-    literal essential; only the rows of the raised input change, so each step is one column."""
-    left = left.copy()
-    by_input = np.ascontiguousarray(blocking.T)
-    essential = blocking[left == 1].any(axis=0)
-    for v in np.argsort(-order_score, kind="stable").tolist():
-        if not candidates[v] or essential[v]:
-            continue
-        raised[v] = True
-        hit = np.flatnonzero(by_input[v])
-        left[hit] -= 1
-        last = hit[left[hit] == 1]
-        if len(last):
-            essential |= blocking[last].any(axis=0)
-
-
-def mini_weights(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
-    """MINI's weight of each cube: the inner product of its parts with the column sums of ``F``."""
-    raw = np.ascontiguousarray(F, dtype="<u8").view(np.uint8)
-    blocks = range(0, len(F), 256)  # bits of 256 cubes at a time: memory stays small at many outputs
-    sums = sum(
-        (np.unpackbits(raw[s : s + 256], axis=1, bitorder="little").sum(axis=0, dtype=np.int64) for s in blocks), 0
-    )
-    out = np.zeros(len(F), dtype=np.int64)
-    for s in blocks:
-        out[s : s + 256] = np.unpackbits(raw[s : s + 256], axis=1, bitorder="little") @ sums
-    return out
-
-
-def expand(
-    sp: CubeSpace,
-    F: np.ndarray,
-    R: np.ndarray,
-    prime: np.ndarray | None = None,
-    rng: np.random.Generator | None = None,
-    outputs_first: bool = False,
-) -> np.ndarray:
-    """Every cube of ``F`` made prime against the OFF cover ``R``; cubes swallowed are dropped.
-
-    ``prime`` marks cubes known to be prime already (left as they are), as ESPRESSO does after
-    reduce left them unchanged.  Cubes go in MINI's order, those least like the rest first.
-    With ``rng`` the inputs are raised in a random order instead: other primes, for the pool.
-    """
-    if len(F) == 0:
-        return F
-    order = np.argsort(mini_weights(sp, F), kind="stable")
-    F = F[order]
-    prime = np.zeros(len(F), dtype=bool) if prime is None else prime[order]
-    codes = sp.input_codes(F)
-    out_codes = codes.copy()
-    # raise first the inputs that most cubes leave free: the prime then covers more of F
-    score = (codes == 2).sum(axis=0).astype(np.float64) if rng is None else rng.random(sp.n)
-    covered = np.zeros(len(F), dtype=bool)
-    out = F.copy()
-    for j in range(len(F)):
-        if covered[j] or prime[j]:
-            continue
-        p = _expand_one(sp, F[j], R, out[~covered], out_codes[~covered], score, outputs_first)
-        swallowed = sp.inside(out, p)
-        swallowed[j] = False
-        covered |= swallowed
-        out[j] = p
-        out_codes[j] = sp.input_codes(p[None])[0]
-    return sp.drop_contained(out[~covered])
 
 
 def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -391,7 +236,7 @@ def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.
     return G[: len(F)][keep], unchanged[keep]
 
 
-def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.ndarray:
+def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, off: OffRows) -> np.ndarray:
     """Reduce every cube on its own against all the others, expand the reduced cubes, and keep
     the primes that cover two or more of them: a way out of a local minimum."""
     shrunk = []
@@ -406,10 +251,10 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.
         return F
     G = np.array(shrunk, dtype=np.uint64)
     codes = sp.input_codes(G)
-    score = (codes == 2).sum(axis=0).astype(np.float64)
+    order = raise_order((codes == 2).sum(axis=0).astype(np.float64))
     extra = []
     for j in range(len(G)):
-        p = _expand_one(sp, G[j], R, G, codes, score)
+        p = expand_one(sp, G[j], off, G, codes, order)
         if sp.inside(G, p).sum() >= 2:
             extra.append(p)
     if not extra:
@@ -417,14 +262,11 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray) -> np.
     return irredundant(sp, sp.drop_contained(np.vstack([np.array(extra, dtype=np.uint64), F])), D)
 
 
-def widest_outputs(sp: CubeSpace, F: np.ndarray, R: np.ndarray) -> np.ndarray:
+def widest_outputs(sp: CubeSpace, F: np.ndarray, off: OffRows) -> np.ndarray:
     """Each cube of ``F`` as it is, feeding every output its inputs may feed: candidates that
     share one product term among many outputs (for the pool)."""
     out = F.copy()
-    for j, c in enumerate(F):
-        meets = sp.empty_inputs(R[:, : sp.wi] & c[: sp.wi]) == 0
-        forbidden = np.bitwise_or.reduce(R[meets, sp.wi :], axis=0) if meets.any() else np.zeros(sp.wo, np.uint64)
-        out[j, sp.wi :] = sp.full[sp.wi :] & ~forbidden
+    out[:, sp.wi :] = from_ints([off.allowed_outputs(codes) for codes in sp.input_codes(F)], sp.wo)
     return out
 
 
@@ -443,10 +285,10 @@ def unravel(sp: CubeSpace, F: np.ndarray) -> np.ndarray:
 
 
 def _loop(
-    sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, note: Progress, max_passes: int, seen: list
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, off: OffRows, note: Progress, max_passes: int, seen: list
 ) -> tuple[np.ndarray, np.ndarray]:
     """The loop from ``F``: (the cover, the essential primes it holds)."""
-    F = expand(sp, F, R)
+    F = expand(sp, F, off)
     seen.append(F)
     F = irredundant(sp, F, D)
     note("expand", len(F))
@@ -460,13 +302,13 @@ def _loop(
         while True:
             inner = cost(sp, F)
             G, prime = reduce(sp, F, D)
-            F = expand(sp, G, R, prime)
-            seen += [F, widest_outputs(sp, G, R)]
+            F = expand(sp, G, off, prime)
+            seen += [F, widest_outputs(sp, G, off)]
             F = irredundant(sp, F, D)
             note("reduce/expand/irredundant", len(F))
             if cost(sp, F)[0] >= inner[0]:
                 break
-        F = last_gasp(sp, F, D, R)
+        F = last_gasp(sp, F, D, off)
         seen.append(F)
         note("last gasp", len(F))
         if cost(sp, F) >= best:
@@ -479,18 +321,18 @@ def _loop(
 POOL_EXPAND_WORK = 400_000
 
 
-def _pool_pass(sp, F, D, R, best, E, seen, note, method) -> tuple[np.ndarray, str]:
+def _pool_pass(sp, F, D, off, best, E, seen, note, method) -> tuple[np.ndarray, str]:
     """More candidate primes (the ON cubes with every output they may feed, other expansion
     orders where affordable), then the set-cover program over all of them for what the
     essential primes ``E`` (in every cover) leave."""
     from .pool import pool_cover
 
-    seen.append(widest_outputs(sp, F, R))
+    seen.append(widest_outputs(sp, F, off))
     start = unravel(sp, F)
-    if len(start) * len(R) <= POOL_EXPAND_WORK:
+    if len(start) * off.size <= POOL_EXPAND_WORK:
         rng = np.random.default_rng(0)
         for extra in (dict(outputs_first=True), dict(rng=rng), dict(rng=rng)):
-            seen.append(expand(sp, start, R, **extra))
+            seen.append(expand(sp, start, off, **extra))
     pool = sp.drop_contained(np.vstack(seen))
     note("cover of the prime pool", len(pool))
     DE, rest = np.vstack([D, E]), len(best) - len(E)
@@ -522,15 +364,16 @@ def espresso(
     """
     note = progress or (lambda stage, cubes: None)
     F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
+    off = OffRows(sp, R)
     best, E, seen = None, None, []
     starts = [unravel(sp, F), F] if int(sp.output_bits(F).sum()) < 5000 and sp.m > 1 else [F]
     for start in starts:
-        got, essentials = _loop(sp, sp.drop_contained(start), D, R, note, max_passes, seen)
+        got, essentials = _loop(sp, sp.drop_contained(start), D, off, note, max_passes, seen)
         if best is None or cost(sp, got) < cost(sp, best):
             best, E = got, essentials
         if len(best) <= len(F) and not (both_starts or len(F) <= BOTH_STARTS_CUBES):
             break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
     method = "espresso loop on cube covers"
     if pool and len(best) > 1:
-        best, method = _pool_pass(sp, F, D, R, best, E, seen, note, method)
+        best, method = _pool_pass(sp, F, D, off, best, E, seen, note, method)
     return best, method

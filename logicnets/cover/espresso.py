@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .columns import Columns, bitsets
 from .cubes import CubeSpace
 from .expand import OffRows, expand, expand_one, mini_weights, raise_order
 from .small import SMALL_CUBES, from_ints, sccc_ints, tautology_ints, to_ints
@@ -145,24 +146,6 @@ class _Rows:
         """Do ``rows`` hold cube ``j`` for every output it feeds?"""
         return all(self.tautology(cof) for _, cof in self.cofactors(j, rows))
 
-    def consensus_with(self, j: int, rows: list[int]) -> tuple[list[int], list[int]]:
-        """ESPRESSO's ``cb_consensus``: consensus((rows) # c, c) for cube ``j`` = c, as lists of
-        inputs and outputs.  ``rows`` are the cubes at distance 0 or 1 from c."""
-        c_in, c_out, zero = self.ins[j], self.outs[j], self.zero
-        ins, outs = [], []
-        for r in rows:
-            p_in, p_out = self.ins[r], self.outs[r]
-            x = p_in & c_in
-            e = ~(x | x >> 1) & zero
-            if e or not p_out & c_out:  # distance 1: the consensus
-                o = p_out & c_out
-                ins.append(x | ((e | e << 1) & (p_in | c_in)))
-                outs.append(o or p_out | c_out)
-            elif p_in & ~c_in or p_out & ~c_out:  # distance 0, p not inside c
-                ins.append(x)
-                outs.append(c_out if p_out & ~c_out else p_out & c_out)
-        return ins, outs
-
     def reduced(self, j: int, rows: list[int]) -> tuple[int, int] | None:
         """Cube ``j`` shrunk to the smallest cube holding what ``rows`` leave uncovered of it
         (inputs, outputs); None if nothing."""
@@ -182,21 +165,33 @@ class _Rows:
 def essential(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Which primes of ``F`` are essential (ESPRESSO's ``essential``): a prime c is essential
     iff consensus((F ∪ D) # c, c) ∪ D does not cover it.  Every minimal cover holds them, so
-    the loop can set them aside as don't-cares and work on the rest."""
+    the loop can set them aside as don't-cares and work on the rest.
+
+    Cofactored by c, the consensus of c with a cube p at distance 0 or 1 is p with c's literals
+    made free, so the test is a tautology over rows of ``F ∪ D`` (:class:`.Columns`): per
+    output k of c, the rows whose consensus feeds k, on the inputs c leaves free.
+    """
     G = np.vstack([F, D])
-    rows = _Rows(sp, G)
+    cols, codes = Columns(sp, G), sp.input_codes(F)
     distance = distance_matrix(sp, F, G)
-    near, meets = distance <= 1, distance[:, len(F) :] == 0
+    at0, at1 = bitsets(distance == 0), bitsets(distance == 1)
+    dont_care = ((1 << len(G)) - 1) & ~((1 << len(F)) - 1)
     out = np.zeros(len(F), dtype=bool)
-    for j in range(len(F)):
-        near[j, j] = False
-        ins, outs = rows.consensus_with(j, np.flatnonzero(near[j]).tolist())
-        dc = (len(F) + np.flatnonzero(meets[j])).tolist()
-        cofs = rows.cofactors_of(
-            rows.ins[j], rows.outs[j], ins + [rows.ins[r] for r in dc], outs + [rows.outs[r] for r in dc]
-        )
-        out[j] = not all(rows.tautology(cof) for _, cof in cofs)
+    for j, c_out in enumerate(to_ints(F[:, sp.wi :])):
+        share = cols.feeding_any(c_out)
+        inside = bitsets(sp.inside(G, F[j])[None])[0]
+        elsewhere = bitsets((G[:, sp.wi :] & ~F[j, sp.wi :]).any(axis=1)[None])[0]
+        # the consensus feeds every output of c: p feeds none of them, or p is at distance 0
+        # and feeds an output c does not; otherwise it feeds the outputs p and c share
+        every = (at1[j] & ~share) | (at0[j] & ~inside & elsewhere)
+        shared = (at1[j] & share) | (at0[j] & ~inside) | (at0[j] & dont_care)
+        free = np.flatnonzero(codes[j] == 2).tolist()
+        out[j] = not all(cols.tautology((every | shared & cols.feeds[k]) & ~(1 << j), free) for k in _bits(c_out))
     return out
+
+
+def _bits(value: int) -> list[int]:
+    return [k for k in range(value.bit_length()) if value >> k & 1]
 
 
 def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:

@@ -91,7 +91,8 @@ def tautology(sp: CubeSpace, F: np.ndarray) -> bool:
             F = F[_free_in(sp, F, unate)]
             continue
         i = _split_input(zeros, ones)
-        return tautology(sp, cofactor_input(sp, F, i, 0)) and tautology(sp, cofactor_input(sp, F, i, 1))
+        halves = sorted((cofactor_input(sp, F, i, 0), cofactor_input(sp, F, i, 1)), key=len)
+        return all(tautology(sp, half) for half in halves)  # the smaller half fails sooner
 
 
 def _free_in(sp: CubeSpace, F: np.ndarray, inputs: np.ndarray) -> np.ndarray:

@@ -52,6 +52,16 @@ def _missed_point(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.nda
     return _points_as_cubes(sp, codes, np.array([k]))[0]
 
 
+def _holding(sp: CubeSpace, pool: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``(len(points), len(pool))`` booleans: which primes hold each point, in blocks of a few
+    tens of MB."""
+    out = np.zeros((len(points), len(pool)), dtype=bool)
+    step = max(1, 2_000_000 // max(1, len(pool) * sp.words))
+    for s in range(0, len(points), step):
+        out[s : s + step] = ~(points[s : s + step, None, :] & ~pool[None]).any(axis=-1)
+    return out
+
+
 def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
     out = []
     for c in F:
@@ -105,12 +115,21 @@ def _branch_and_bound(rows: list[int], cost: np.ndarray) -> np.ndarray:
     return np.array([best[1] >> j & 1 for j in range(len(costs))], dtype=bool)
 
 
+def _distinct_rows(A: np.ndarray) -> np.ndarray:
+    """The rows of ``A``, each once, in the order they first appear."""
+    if len(A) < 2:
+        return A
+    _, first = np.unique(np.packbits(A, axis=1), axis=0, return_index=True)
+    return A[np.sort(first)]
+
+
 def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) -> tuple[np.ndarray | None, bool]:
     """The cheapest columns of ``A`` (rows x columns, booleans) covering every row, and whether
     that is proven optimal; None when nothing was found within ``node_limit`` nodes, or the
     program has more than ``COVER_NONZEROS`` nonzeros."""
     if A.sum() > COVER_NONZEROS:
         return None, False
+    A = _distinct_rows(A)  # points that the same primes hold are one constraint
     if A.shape[1] <= SMALL_COVER_COLUMNS:
         masks = [sum(1 << j for j in np.flatnonzero(row).tolist()) for row in A]
         try:
@@ -120,9 +139,11 @@ def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) 
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import csc_matrix
 
+    rows, cols = np.nonzero(A)
+    matrix = csc_matrix((np.ones(len(rows)), (rows, cols)), shape=A.shape)
     res = milp(
         cost,
-        constraints=[LinearConstraint(csc_matrix(A.astype(np.float64)), lb=1, ub=np.inf)],
+        constraints=[LinearConstraint(matrix, lb=1, ub=np.inf)],
         integrality=np.ones(len(cost)),
         bounds=Bounds(0, 1),
         options={"node_limit": node_limit, "time_limit": COVER_SECONDS, "disp": False},
@@ -132,22 +153,30 @@ def solve_cover(A: np.ndarray, cost: np.ndarray, node_limit: int = COVER_NODES) 
     return np.round(res.x) > 0.5, res.status == 0
 
 
+def _stalled(missed_per_round: list[int], first_points: int) -> bool:
+    """Are the rounds not converging?  A round that misses as many points as the round two
+    before did has gained nothing in two programs; only a tail of at most 1% of the first
+    points is given the remaining rounds."""
+    last = missed_per_round[-1]
+    return len(missed_per_round) > 2 and last >= missed_per_round[-3] and 100 * last > first_points
+
+
 def pool_cover(
     sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 12
 ) -> tuple[np.ndarray, bool] | None:
     """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily),
     when fewer than ``beat``.
 
-    Returns (cover, proven smallest over the pool), or None when out of rounds or nodes, or
-    when a program over some of the points already proves ``beat`` primes are needed (more
-    points only raise that bound).
+    Returns (cover, proven smallest over the pool), or None when out of rounds or nodes, when
+    a program over some of the points already proves ``beat`` primes are needed (more points
+    only raise that bound), or when the points stall (:func:`_stalled`).
     """
     points = _first_points(sp, F, np.random.default_rng(0))
-    points = points[[not sp.contains(D, p).any() for p in points]] if len(D) else points
+    points = points[~_holding(sp, D, points).any(axis=1)] if len(D) else points
     cost = 1.0 + (sp.n - sp.free_inputs(pool)) / (sp.n * len(pool) + 1.0)
+    A, missed_per_round = _holding(sp, pool, points), []
     for _ in range(max_rounds):
-        A = np.stack([sp.contains(pool, p) for p in points]) if len(points) else np.zeros((0, len(pool)), bool)
-        if len(points) and not A.any(axis=1).all():
+        if not A.any(axis=1).all():
             return None  # a point no prime of the pool covers: the pool cannot cover F
         chosen, optimal = solve_cover(A, cost)
         if chosen is None or (optimal and chosen.sum() >= beat):
@@ -158,5 +187,8 @@ def pool_cover(
             return None
         if not missed:
             return pool[chosen], optimal
-        points = np.vstack([points, np.array(missed, dtype=np.uint64)])
+        missed_per_round.append(len(missed))
+        if _stalled(missed_per_round, len(points)):
+            return None
+        A = np.vstack([A, _holding(sp, pool, np.array(missed, dtype=np.uint64))])
     return None

@@ -37,6 +37,28 @@ class Columns:
         codes = sp.input_codes(G).T
         self.zeros, self.ones = bitsets(codes == 0), bitsets(codes == 1)
         self.feeds = bitsets(sp.output_bits(G).T)
+        self.all = (1 << len(G)) - 1
+        #: the universal cube, as an int of two bits per input (the layout of :mod:`.small`)
+        self.full = sp.int_masks[1]
+
+    def meeting(self, codes: np.ndarray) -> int:
+        """The rows whose inputs meet a cube with these input ``codes``."""
+        apart = 0
+        for i, v in enumerate(codes.tolist()):
+            if v < 2:
+                apart |= self.ones[i] if v == 0 else self.zeros[i]
+        return self.all & ~apart
+
+    def set_row(self, r: int, old: np.ndarray, new: np.ndarray, outputs_left: int) -> None:
+        """Row ``r`` changes its input codes from ``old`` to ``new`` and feeds only the outputs
+        in ``outputs_left`` (bit k: output k) of those it fed."""
+        bit = 1 << r
+        for i in np.flatnonzero(old != new).tolist():
+            for held, value in ((self.zeros, 0), (self.ones, 1)):
+                held[i] = held[i] | bit if new[i] == value else held[i] & ~bit
+        for k, feeds in enumerate(self.feeds):
+            if feeds & bit and not outputs_left >> k & 1:
+                self.feeds[k] = feeds & ~bit
 
     def feeding_any(self, outputs: int) -> int:
         """The rows feeding one of ``outputs`` (bit ``k``: output ``k``)."""
@@ -74,3 +96,59 @@ class Columns:
         rest = [i for i in binate if i != best]
         halves = sorted((rows & ~ones[best], rows & ~zeros[best]), key=int.bit_count)
         return all(self.tautology(half, rest) for half in halves)
+
+    def sccc(self, rows: int, inputs: list[int]) -> int | None:
+        """The smallest cube holding the points that the cubes in ``rows`` (with every input
+        outside ``inputs`` made free) miss, as an int of two bits per input; None when they
+        miss none.  ESPRESSO's ``sccc``: its special cases, then a split on a binate input."""
+        if not rows:
+            return self.full
+        zeros, ones = self.zeros, self.ones
+        binate, same, held, best, best_count = [], [], 0, -1, -1
+        for i in inputs:
+            a, b = rows & zeros[i], rows & ones[i]
+            held |= a | b
+            if a and b:
+                binate.append(i)
+                if (a | b).bit_count() > best_count:
+                    best, best_count = i, (a | b).bit_count()
+            elif a == rows or b == rows:
+                same.append((i, 0 if a else 1))
+        if rows & ~held:
+            return None  # a cube with no literal left: the universe
+        if not binate:
+            return self._sccc_unate(rows, inputs)
+        if same:  # every cube has the same literal there: its opposite half is all missed
+            if len(same) > 1:
+                return self.full
+            i, v = same[0]
+            half = self.full & ~(1 << (2 * i + v))
+            inner = self.sccc(rows, [x for x in inputs if x != i])
+            return half if inner is None else self.full  # both halves reached: every input free
+        rest = [x for x in inputs if x != best]
+        out = None
+        for value, allowed in ((0, rows & ~ones[best]), (1, rows & ~zeros[best])):
+            part = self.sccc(allowed, rest)
+            if part is not None:
+                part &= ~(1 << (2 * best + 1 - value))  # inside the half x = value
+                out = part if out is None else out | part
+                if out == self.full:
+                    break
+        return out
+
+    def _sccc_unate(self, rows: int, inputs: list[int]) -> int:
+        """Unate cubes miss the points outside each single-literal cube: the cube of the
+        opposite literals of those (nothing else narrows it)."""
+        single, more = 0, 0
+        for i in inputs:
+            lit = rows & (self.zeros[i] | self.ones[i])
+            more |= single & lit
+            single |= lit
+        single &= ~more
+        out = self.full
+        for i in inputs:
+            if single & self.zeros[i]:
+                out &= ~(1 << (2 * i))
+            elif single & self.ones[i]:
+                out &= ~(1 << (2 * i + 1))
+        return out

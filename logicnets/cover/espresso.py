@@ -23,8 +23,8 @@ import numpy as np
 from .columns import Columns, bitsets
 from .cubes import CubeSpace
 from .expand import OffRows, expand, expand_one, mini_weights, raise_order
-from .small import SMALL_CUBES, from_ints, sccc_ints, tautology_ints, to_ints
-from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement, supercube_of_complement, tautology
+from .small import from_ints, to_ints
+from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement
 
 __all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce"]
 
@@ -105,63 +105,6 @@ def distance_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Rows:
-    """A cover's cubes as Python ints (inputs, outputs) for the cube-by-cube passes: each step
-    of irredundant and reduce looks at a few cubes, where a numpy call costs more than the work."""
-
-    def __init__(self, sp: CubeSpace, G: np.ndarray) -> None:
-        self.sp, self.zero, self.full = sp, *sp.int_masks
-        self.ins, self.outs = to_ints(G[:, : sp.wi]), to_ints(G[:, sp.wi :])
-
-    def meeting(self, c_in: int, rows: np.ndarray) -> list[int]:
-        """The rows among ``rows`` whose inputs meet ``c_in``."""
-        ins, zero = self.ins, self.zero
-        return [r for r in rows.tolist() if not ~((e := ins[r] & c_in) | e >> 1) & zero]
-
-    def cofactors(self, j: int, rows: list[int]):
-        """Per output of cube ``j``: (its bit, the rows feeding it cofactored by cube j's inputs)."""
-        return self.cofactors_of(self.ins[j], self.outs[j], [self.ins[r] for r in rows], [self.outs[r] for r in rows])
-
-    def cofactors_of(self, c_in: int, c_out: int, ins: list[int], outs: list[int]):
-        """Per output of the cube (``c_in``, ``c_out``): (its bit, the cubes feeding it
-        cofactored by the cube's inputs)."""
-        notc = self.full & ~c_in
-        while c_out:
-            low = c_out & -c_out
-            yield low, [i | notc for i, o in zip(ins, outs, strict=True) if o & low]
-            c_out ^= low
-
-    def tautology(self, cof: list[int]) -> bool:
-        if len(cof) <= SMALL_CUBES:
-            return tautology_ints(cof, self.zero, self.full, self.sp.n)
-        return tautology(self.sp, from_ints(cof, self.sp.wi))
-
-    def sccc(self, cof: list[int]) -> int | None:
-        if len(cof) <= SMALL_CUBES:
-            return sccc_ints(cof, self.zero, self.full)
-        got = supercube_of_complement(self.sp, from_ints(cof, self.sp.wi))
-        return None if got is None else to_ints(got[None])[0]
-
-    def covered(self, j: int, rows: list[int]) -> bool:
-        """Do ``rows`` hold cube ``j`` for every output it feeds?"""
-        return all(self.tautology(cof) for _, cof in self.cofactors(j, rows))
-
-    def reduced(self, j: int, rows: list[int]) -> tuple[int, int] | None:
-        """Cube ``j`` shrunk to the smallest cube holding what ``rows`` leave uncovered of it
-        (inputs, outputs); None if nothing."""
-        new_in = new_out = 0
-        for low, cof in self.cofactors(j, rows):
-            sc = self.sccc(cof)
-            if sc is not None:
-                new_in |= sc & self.ins[j]
-                new_out |= low
-        return (new_in, new_out) if new_out else None
-
-    def cube(self, inputs: int, outputs: int) -> np.ndarray:
-        sp = self.sp
-        return np.concatenate([from_ints([inputs], sp.wi)[0], from_ints([outputs], sp.wo)[0]])
-
-
 def essential(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Which primes of ``F`` are essential (ESPRESSO's ``essential``): a prime c is essential
     iff consensus((F ∪ D) # c, c) ∪ D does not cover it.  Every minimal cover holds them, so
@@ -194,18 +137,38 @@ def _bits(value: int) -> list[int]:
     return [k for k in range(value.bit_length()) if value >> k & 1]
 
 
+def _free(codes: np.ndarray) -> list[int]:
+    return np.flatnonzero(codes == 2).tolist()
+
+
+def _cube(sp: CubeSpace, inputs: int, outputs: int) -> np.ndarray:
+    return np.concatenate([from_ints([inputs], sp.wi)[0], from_ints([outputs], sp.wo)[0]])
+
+
+def _shrunk(cols: Columns, c_in: int, c_out: int, codes: np.ndarray, rows: int) -> tuple[int, int] | None:
+    """The cube (``c_in``, ``c_out``) shrunk to the smallest cube holding what ``rows`` (cubes
+    meeting it) leave uncovered of it, as (inputs, outputs); None if nothing."""
+    new_in = new_out = 0
+    free = _free(codes)
+    for k in _bits(c_out):
+        sc = cols.sccc(rows & cols.feeds[k], free)
+        if sc is not None:
+            new_in |= sc & c_in
+            new_out |= 1 << k
+    return (new_in, new_out) if new_out else None
+
+
 def irredundant(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Drop cubes that the other cubes and the don't-cares cover, smallest cubes first."""
     F = F[np.argsort(sp.free_inputs(F), kind="stable")]
-    G = np.vstack([F, D])
-    rows = _Rows(sp, G)
-    alive = np.ones(len(G), dtype=bool)
-    meets = meets_matrix(sp, F, G)
-    for j in range(len(F)):
-        alive[j] = False
-        if not rows.covered(j, np.flatnonzero(alive & meets[j]).tolist()):
-            alive[j] = True
-    return F[alive[: len(F)]]
+    cols, codes = Columns(sp, np.vstack([F, D])), sp.input_codes(F)
+    alive = cols.all
+    for j, c_out in enumerate(to_ints(F[:, sp.wi :])):
+        alive &= ~(1 << j)
+        rows, free = alive & cols.meeting(codes[j]), _free(codes[j])
+        if not all(cols.tautology(rows & cols.feeds[k], free) for k in _bits(c_out)):
+            alive |= 1 << j
+    return F[[bool(alive >> j & 1) for j in range(len(F))]]
 
 
 def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,33 +178,35 @@ def reduce(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> tuple[np.ndarray, np.
     """
     F = F[np.argsort(-mini_weights(sp, F), kind="stable")]
     G = np.vstack([F, D])
-    rows = _Rows(sp, G)
-    alive = np.ones(len(G), dtype=bool)
-    meets = meets_matrix(sp, F, G)  # cubes only shrink: a superset of what meets later
-    unchanged = np.zeros(len(F), dtype=bool)
+    cols, codes = Columns(sp, G), sp.input_codes(F)
+    ins, outs = to_ints(F[:, : sp.wi]), to_ints(F[:, sp.wi :])
+    alive, unchanged = cols.all, np.zeros(len(F), dtype=bool)
     for j in range(len(F)):
-        alive[j] = False
-        new = rows.reduced(j, rows.meeting(rows.ins[j], np.flatnonzero(alive & meets[j])))
-        if new is not None:
-            unchanged[j] = new == (rows.ins[j], rows.outs[j])
-            rows.ins[j], rows.outs[j] = new
-            G[j] = rows.cube(*new)
-            alive[j] = True
-    keep = alive[: len(F)]
+        alive &= ~(1 << j)
+        new = _shrunk(cols, ins[j], outs[j], codes[j], alive & cols.meeting(codes[j]))
+        if new is None:
+            continue
+        alive |= 1 << j
+        unchanged[j] = new == (ins[j], outs[j])
+        if not unchanged[j]:
+            G[j] = _cube(sp, *new)
+            new_codes = sp.input_codes(G[j][None])[0]
+            cols.set_row(j, codes[j], new_codes, new[1])
+            codes[j] = new_codes
+    keep = [bool(alive >> j & 1) for j in range(len(F))]
     return G[: len(F)][keep], unchanged[keep]
 
 
 def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, off: OffRows) -> np.ndarray:
     """Reduce every cube on its own against all the others, expand the reduced cubes, and keep
     the primes that cover two or more of them: a way out of a local minimum."""
+    cols, codes = Columns(sp, np.vstack([F, D])), sp.input_codes(F)
+    ins, outs = to_ints(F[:, : sp.wi]), to_ints(F[:, sp.wi :])
     shrunk = []
-    rows = _Rows(sp, np.vstack([F, D]))
-    meets = meets_matrix(sp, F, np.vstack([F, D]))
     for j in range(len(F)):
-        meets[j, j] = False
-        new = rows.reduced(j, np.flatnonzero(meets[j]).tolist())
-        if new is not None and new != (rows.ins[j], rows.outs[j]):
-            shrunk.append(rows.cube(*new))
+        new = _shrunk(cols, ins[j], outs[j], codes[j], cols.meeting(codes[j]) & ~(1 << j))
+        if new is not None and new != (ins[j], outs[j]):
+            shrunk.append(_cube(sp, *new))
     if len(shrunk) < 2:
         return F
     G = np.array(shrunk, dtype=np.uint64)

@@ -174,11 +174,27 @@ class CubeSpace:
         cover = _dedupe(cover)
         size = self.free_inputs(cover) * (self.m + 1) + _popcount_rows(cover[:, self.wi :])
         cover = cover[np.argsort(-size, kind="stable")]  # a container comes before what it holds
-        keep = np.ones(len(cover), dtype=bool)
-        for i in range(len(cover)):
-            if keep[i]:
-                keep[i + 1 :] &= ~self.inside(cover[i + 1 :], cover[i])
-        return cover[keep]
+        return cover[~self._contained(cover)]
+
+    def _contained(self, cover: np.ndarray) -> np.ndarray:
+        """Per cube of a cover without repeats: does another cube contain it?  By columns: per
+        input and value the set of cubes allowing it, per output the set feeding it, as
+        Python-int bitsets; a cube's containers are the intersection of the sets of its parts."""
+        codes = self.input_codes(cover).T
+        allows = [_bitsets(codes != 1), _bitsets(codes != 0)]  # allows[v][i]: input i may be v
+        feeds = _bitsets(self.output_bits(cover).T)
+        everyone, out = (1 << len(cover)) - 1, np.zeros(len(cover), dtype=bool)
+        for j, (c, outs) in enumerate(zip(codes.T.tolist(), self.output_bits(cover).tolist(), strict=True)):
+            holders = everyone & ~(1 << j)
+            for i, v in enumerate(c):
+                if v < 3:  # an empty field (3) is inside anything
+                    holders &= allows[v][i] if v < 2 else allows[0][i] & allows[1][i]
+                if not holders:
+                    break
+            for k in np.flatnonzero(outs).tolist() if holders else ():
+                holders &= feeds[k]
+            out[j] = holders != 0
+        return out
 
     def sharp(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``a # b``: disjoint cubes covering the points of cube ``a`` outside cube ``b``."""
@@ -206,6 +222,12 @@ class CubeSpace:
 
 def _bit_indices(mask: int, n: int) -> list[int]:
     return [i for i in range(min(n, mask.bit_length())) if mask >> i & 1]
+
+
+def _bitsets(matrix: np.ndarray) -> list[int]:
+    """Each row of a boolean matrix as an int: bit ``r`` for column ``r``."""
+    packed = np.packbits(np.asarray(matrix, dtype=bool), axis=1, bitorder="little")
+    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 def _popcount_rows(words: np.ndarray) -> np.ndarray:

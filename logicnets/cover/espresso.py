@@ -149,11 +149,17 @@ def _shrunk(cols: Columns, c_in: int, c_out: int, codes: np.ndarray, rows: int) 
     """The cube (``c_in``, ``c_out``) shrunk to the smallest cube holding what ``rows`` (cubes
     meeting it) leave uncovered of it, as (inputs, outputs); None if nothing."""
     new_in = new_out = 0
-    free = _free(codes)
+    free, seen = _free(codes), {}
     for k in _bits(c_out):
-        sc = cols.sccc(rows & cols.feeds[k], free)
-        if sc is not None:
-            new_in |= sc & c_in
+        feeding = rows & cols.feeds[k]
+        if new_in == c_in:  # the inputs cannot grow further: only whether k keeps a point
+            if not cols.tautology(feeding, free):
+                new_out |= 1 << k
+            continue
+        if feeding not in seen:  # outputs fed by the same rows share the answer
+            seen[feeding] = cols.sccc(feeding, free)
+        if seen[feeding] is not None:
+            new_in |= seen[feeding] & c_in
             new_out |= 1 << k
     return (new_in, new_out) if new_out else None
 

@@ -148,6 +148,15 @@ def _words(value: int, words: int) -> np.ndarray:
     return np.frombuffer(value.to_bytes(8 * words, "little"), dtype="<u8").astype(np.uint64)
 
 
+def _smallest(key: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` smallest keys, as a stable sort would list them first."""
+    if len(key) <= k:
+        return np.argsort(key, kind="stable")
+    unique = key.astype(np.int64) * len(key) + np.arange(len(key))  # ties broken by position
+    first = np.argpartition(unique, k)[:k]
+    return first[np.argsort(unique[first])]
+
+
 def _swallow(sp, code_c, F, F_codes, off, blocking, fixed, state, raised, outputs_first) -> None:
     """Raise what it takes to cover whole cubes of ``F``, nearest first (or, with
     ``outputs_first``, those sharing this cube's inputs first), while feasible.  Updates
@@ -157,7 +166,7 @@ def _swallow(sp, code_c, F, F_codes, off, blocking, fixed, state, raised, output
     n_out = np.bitwise_count(F[:, sp.wi :] & ~c_out).sum(axis=1)
     n_in = differ.sum(axis=1)
     key = n_in * (sp.m + 1) + n_out if outputs_first else n_in + n_out
-    nearest = np.argsort(key, kind="stable")[:64]
+    nearest = _smallest(key, 64)
     nearest = nearest[(n_in[nearest] + n_out[nearest] > 0) & ~(differ[nearest] & fixed).any(axis=1)]
     f_outs = to_ints(F[nearest, sp.wi :])
     for j, f_out in zip(nearest.tolist(), f_outs, strict=True):

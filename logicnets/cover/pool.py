@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .columns import Columns
 from .cubes import CubeSpace
-from .unate import CoverLimitError, complement, tautology
+from .small import to_ints
+from .unate import CoverLimitError, complement
 
 __all__ = ["pool_cover", "solve_cover"]
 
@@ -37,19 +39,28 @@ def _first_points(sp: CubeSpace, F: np.ndarray, rng: np.random.Generator) -> np.
     return _points_as_cubes(sp, pts, ks)
 
 
-def _missed_point(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.ndarray | None:
-    """A point of cube ``c`` (for output ``k``) outside the cover ``G``; None when covered."""
+def _point_outside(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.ndarray:
+    """A point of cube ``c`` (for output ``k``) outside the cover ``G``, which misses some."""
     wi = sp.wi
     feeds = ((G[:, wi + k // 64] >> np.uint64(k % 64)) & np.uint64(1)).astype(bool)
     meet = G[feeds]
     meet = meet[sp.empty_inputs(meet[:, :wi] & c[:wi]) == 0]
     cof = meet[:, :wi] | (sp.full[:wi] & ~c[:wi])
-    if tautology(sp, cof):
-        return None
     hole = complement(sp, cof, limit=10_000)[0] & c[:wi]
     codes = sp.input_codes(np.hstack([hole, np.zeros(sp.wo, np.uint64)])[None])
     codes[codes == 2] = 0
     return _points_as_cubes(sp, codes, np.array([k]))[0]
+
+
+def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
+    """One point per (cube of ``F``, output) that ``G`` misses (the tautologies by columns)."""
+    cols, codes, out = Columns(sp, G), sp.input_codes(F), []
+    for c, c_codes, c_out in zip(F, codes, to_ints(F[:, sp.wi :]), strict=True):
+        rows, free = cols.meeting(c_codes), np.flatnonzero(c_codes == 2).tolist()
+        for k in range(c_out.bit_length()):
+            if c_out >> k & 1 and not cols.tautology(rows & cols.feeds[k], free):
+                out.append(_point_outside(sp, c, k, G))
+    return out
 
 
 def _holding(sp: CubeSpace, pool: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -59,16 +70,6 @@ def _holding(sp: CubeSpace, pool: np.ndarray, points: np.ndarray) -> np.ndarray:
     step = max(1, 2_000_000 // max(1, len(pool) * sp.words))
     for s in range(0, len(points), step):
         out[s : s + step] = ~(points[s : s + step, None, :] & ~pool[None]).any(axis=-1)
-    return out
-
-
-def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
-    out = []
-    for c in F:
-        for k in np.flatnonzero(sp.output_bits(c[None])[0]).tolist():
-            p = _missed_point(sp, c, k, G)
-            if p is not None:
-                out.append(p)
     return out
 
 

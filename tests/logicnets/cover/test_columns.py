@@ -76,3 +76,26 @@ def test_essential_primes_match_their_definition(seed):
     dc = pts[value == 2]
     D = sp.from_codes(dc, np.ones((len(dc), 1), np.uint8))
     assert essential(sp, F, D).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_drop_contained_keeps_exactly_the_cubes_no_other_cube_holds(seed):
+    rng = np.random.default_rng(200 + seed)
+    n, m, k = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 30))
+    codes = rng.choice([0, 1, 2], size=(k, n), p=[0.25, 0.25, 0.5]).astype(np.uint8)
+    outs = rng.integers(0, 2, size=(k, m)).astype(np.uint8)
+    sp = CubeSpace(n, m)
+    cover = sp.from_codes(codes, outs)
+    cover = np.vstack([cover, cover[: k // 3]])  # some repeats
+    got = {tuple(r) for r in sp.to_strings(sp.drop_contained(cover))}
+    pts = _points(n)
+    sets = [(_holds(c[None], pts)[0], o) for c, o in zip(codes, outs, strict=True)]
+    expected = set()
+    for (pts_a, out_a), row in zip(sets, sp.to_strings(sp.from_codes(codes, outs)), strict=True):
+        inside_other = any(
+            (pts_a <= pts_b).all() and (out_a <= out_b).all() and row != other
+            for (pts_b, out_b), other in zip(sets, sp.to_strings(sp.from_codes(codes, outs)), strict=True)
+        )
+        if not inside_other:
+            expected.add(row)
+    assert got == expected

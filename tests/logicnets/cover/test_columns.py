@@ -99,3 +99,15 @@ def test_drop_contained_keeps_exactly_the_cubes_no_other_cube_holds(seed):
         if not inside_other:
             expected.add(row)
     assert got == expected
+
+
+def test_pool_rounds_stop_when_the_missed_points_stall():
+    from logicnets.cover.pool import _stalled
+
+    # apex5's rounds: about 200 points missed round after round, of 250 placed first
+    assert not _stalled([368, 208], 250)
+    assert _stalled([368, 208, 213], 250) is False  # fewer than two rounds before
+    assert _stalled([368, 208, 213, 210], 250)
+    # a converging tail of a few points keeps its rounds (soar: 2, 2, 2 of about 1000)
+    assert not _stalled([15, 20, 8, 4, 2, 2, 2], 1000)
+    assert not _stalled([552, 394, 258, 149, 87, 62, 31, 25, 13, 21], 449)

@@ -94,8 +94,10 @@ class Columns:
                 break
             rows, inputs = rows & ~unate, binate
         rest = [i for i in binate if i != best]
-        halves = sorted((rows & ~ones[best], rows & ~zeros[best]), key=int.bit_count)
-        return all(self.tautology(half, rest) for half in halves)
+        low, high = rows & ~ones[best], rows & ~zeros[best]
+        if low.bit_count() > high.bit_count():
+            low, high = high, low
+        return self.tautology(low, rest) and self.tautology(high, rest)
 
     def sccc(self, rows: int, inputs: list[int]) -> int | None:
         """The smallest cube holding the points that the cubes in ``rows`` (with every input

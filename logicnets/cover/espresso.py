@@ -220,7 +220,7 @@ def last_gasp(sp: CubeSpace, F: np.ndarray, D: np.ndarray, off: OffRows) -> np.n
     order = raise_order((codes == 2).sum(axis=0).astype(np.float64))
     extra = []
     for j in range(len(G)):
-        p = expand_one(sp, G[j], off, G, codes, order)
+        p, _ = expand_one(sp, G[j], codes[j], off, G, codes, order)
         if sp.inside(G, p).sum() >= 2:
             extra.append(p)
     if not extra:

@@ -107,20 +107,21 @@ def _once(count: list[int]) -> int:
 def expand_one(
     sp: CubeSpace,
     c: np.ndarray,
+    code_c: np.ndarray,
     off: OffRows,
     F: np.ndarray,
     F_codes: np.ndarray,
     order: list[int],
     outputs_first: bool = False,
-) -> np.ndarray:
-    """Grow ``c`` to a prime that avoids the OFF rows, preferring to swallow whole cubes of
-    ``F`` (whose input codes are ``F_codes``), then raising single inputs in ``order``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grow ``c`` (input codes ``code_c``) to a prime that avoids the OFF rows, preferring to
+    swallow whole cubes of ``F`` (whose input codes are ``F_codes``), then raising single
+    inputs in ``order``.  Returns the prime and its input codes.
 
     A row stays disjoint from the cube while the cube keeps a literal that contradicts it, and
     only matters once the cube feeds one of the row's outputs (``active``).  An active row down
     to one literal makes that literal essential (ESPRESSO's essential parts): never raised.
     """
-    code_c = sp.input_codes(c[None])[0]
     blocking = off.literal_rows(code_c)
     state = {"count": _count([b for b in blocking if b]), "active": off.feeding_any(to_ints(c[None, sp.wi :])[0])}
     once = _once(state["count"]) & state["active"]
@@ -141,7 +142,9 @@ def expand_one(
         grown[word] |= np.uint64(3 << bit)
     forbidden = off.outputs_of(_zero(count, off.all))
     grown[sp.wi :] = sp.full[sp.wi :] & ~_words(forbidden, sp.wo)
-    return grown
+    grown_codes = code_c.copy()
+    grown_codes[raised] = 2
+    return grown, grown_codes
 
 
 def _words(value: int, words: int) -> np.ndarray:
@@ -232,10 +235,9 @@ def expand(
     for j in range(len(F)):
         if covered[j] or prime[j]:
             continue
-        p = expand_one(sp, F[j], off, out[~covered], out_codes[~covered], inputs, outputs_first)
+        p, out_codes[j] = expand_one(sp, F[j], codes[j], off, out[~covered], out_codes[~covered], inputs, outputs_first)
         swallowed = sp.inside(out, p)
         swallowed[j] = False
         covered |= swallowed
         out[j] = p
-        out_codes[j] = sp.input_codes(p[None])[0]
     return sp.drop_contained(out[~covered])

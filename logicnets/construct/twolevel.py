@@ -61,7 +61,7 @@ def _pool_cover(sp: Space, pool: list[Cube]) -> list[Cube] | None:
     """Smallest sub-cover of ``pool`` by an integer program (rows = classes of ON pairs)."""
     from ..cover.pool import solve_cover
 
-    if sum(x.bit_count() for x in sp.on) * len(pool) > POOL_MAX_MATRIX:
+    if sum(x.bit_count() for x in sp.on) * len(pool) > POOL_MAX_MATRIX or len(pool) > POOL_MAX_PRIMES:
         return None  # the program's matrix (up to one row per ON point) would pass its bound
     nrows = 1 << sp.n
     rng = np.random.default_rng(0)
@@ -103,6 +103,11 @@ def _pool_cover(sp: Space, pool: list[Cube]) -> list[Cube] | None:
         return None
     return [pool[j] for j in np.flatnonzero(picked)], optimal
 
+
+#: The pool program over more primes than this is not tried: its root node alone can take
+#: longer than the whole compile should (ex1010, a random function of 10 inputs: 8801 primes,
+#: 14 s for one node).  The suite's shared PLAs have at most 1998.
+POOL_MAX_PRIMES = 4000
 
 #: The pool program works on dense per-output row arrays: skipped beyond this many (row, output) cells.
 POOL_MAX_CELLS = 1 << 23

@@ -84,7 +84,7 @@ COVER_NODES = 500
 COVER_NONZEROS = 140_000
 #: A guard against a program that stalls; it does not bind on the suite's PLAs, and where it
 #: would, the result could depend on the machine's speed.
-COVER_SECONDS = 60.0
+COVER_SECONDS = 20.0
 
 
 class _OutOfNodes(Exception):

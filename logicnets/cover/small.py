@@ -152,12 +152,12 @@ class OutOfBudget(Exception):
     """A complement took more recursion steps, or grew to more cubes, than its budget."""
 
 
-def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int]) -> list[int]:
+def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int], most: int | None = None) -> list[int]:
     """A cover of the points the cover misses (ESPRESSO's ``complement``: its special cases,
     the split on the most binate input, then merge with lifting).
 
-    ``budget`` is a one-item list: recursion steps left, also the most cubes any part may have.
-    Raises :class:`OutOfBudget` when either runs out.
+    ``budget`` is a one-item list: recursion steps left; ``most`` the most cubes any part may
+    have (default: the steps left).  Raises :class:`OutOfBudget` when either runs out.
     """
     budget[0] -= 1
     if budget[0] < 0:
@@ -172,13 +172,13 @@ def complement_ints(cubes: list[int], zero: int, full: int, budget: list[int]) -
     for c in cubes:
         ceil |= c
     if ceil != full:  # every cube fixes some inputs the same way: factor them out
-        inner = complement_ints([c | (full & ~ceil) for c in cubes], zero, full, budget)
+        inner = complement_ints([c | (full & ~ceil) for c in cubes], zero, full, budget, most)
         return _cube_complement(ceil, zero, full) + [c & ceil for c in inner]
     lit0, lit1 = _literals(cubes, zero)
     low = _split(cubes, lit0 & lit1 or lit0 | lit1)
-    c0 = complement_ints(_cofactor(cubes, low, 0), zero, full, budget)
-    c1 = complement_ints(_cofactor(cubes, low, 1), zero, full, budget)
+    c0 = complement_ints(_cofactor(cubes, low, 0), zero, full, budget, most)
+    c1 = complement_ints(_cofactor(cubes, low, 1), zero, full, budget, most)
     out = _merge(c0, c1, low, full)
-    if len(out) > budget[0]:
+    if len(out) > (budget[0] if most is None else most):
         raise OutOfBudget
     return out

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..cover.espresso import espresso
+from ..cover.espresso import espresso_covers
 from ..errors import LogicError
 from ..network.multinet import MultiOutputNetwork
 from ..network.network import Layer
@@ -61,10 +61,10 @@ def network_from_neurons(neurons: list[Neuron], f: IncompleteFunction, stats: di
     return MultiOutputNetwork(f.inputs, f.outputs, Layer(W1, b1), Layer(W2, np.full(m, -0.5)), stats or {})
 
 
-def _cube_cover(f: IncompleteFunction, step: Step, pool: bool) -> tuple[list[Cube], str]:
+def _cube_covers(f: IncompleteFunction, step: Step, pool: bool) -> list[tuple[list[Cube], str]]:
     sp = f.space
-    cover, method = espresso(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool=pool)
-    return [c for c in sp.to_triples(cover) if c[2]], method
+    covers = espresso_covers(sp, f.on_cover, f.free_cover, f.off_cover, progress=step, pool=pool)
+    return [([c for c in sp.to_triples(cover) if c[2]], method) for cover, method in covers]
 
 
 def _row_cover(f: IncompleteFunction, pool_ilp: bool) -> tuple[list[Cube], str]:
@@ -74,18 +74,19 @@ def _row_cover(f: IncompleteFunction, pool_ilp: bool) -> tuple[list[Cube], str]:
     return [(c.pos, c.neg, c.outs) for c in res.cubes], res.method
 
 
-def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) -> tuple:
+def _minimize(f: IncompleteFunction, engine: str, pool_ilp: bool, step: Step) -> list[tuple[str, list[Cube], str]]:
+    """The covers the engines found, as (engine, cubes, method), fewest cubes first (the row
+    engine first among equals)."""
     if engine not in ENGINES:
         raise LogicError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if engine == "rows" and f.n_inputs > MAX_INPUTS:
         raise LogicError(f"engine 'rows' stops at {MAX_INPUTS} inputs; use engine='cubes'")
-    found = {}
-    if engine in ("auto", "cubes"):
-        found["cubes"] = _cube_cover(f, step, pool_ilp)
+    found = []
     if engine == "rows" or (engine == "auto" and f.n_inputs <= ROW_ENGINE_INPUTS):
-        found["rows"] = _row_cover(f, pool_ilp)
-    name = min(found, key=lambda k: (len(found[k][0]), k != "rows"))
-    return name, *found[name]
+        found.append(("rows", *_row_cover(f, pool_ilp)))
+    if engine in ("auto", "cubes"):
+        found += [("cubes", cubes, method) for cubes, method in _cube_covers(f, step, pool_ilp)]
+    return sorted(found, key=lambda got: len(got[1]))
 
 
 def cover_forbidden(f: IncompleteFunction) -> Callable[[int, int], int]:
@@ -119,11 +120,14 @@ def compile_function(
     step = progress.step if progress is not None else _silent
     t0 = time.perf_counter()
     step("minimize", len(f.on_cover))
-    name, cubes, method = _minimize(f, engine, pool_ilp, step)
-    step("merge into threshold neurons" if threshold else "one neuron per cube", len(cubes))
-    if threshold:
-        neurons = merge_cubes(cubes, f.n_inputs, cover_forbidden(f))
+    found = _minimize(f, engine, pool_ilp, step)
+    step("merge into threshold neurons" if threshold else "one neuron per cube", len(found[0][1]))
+    if threshold:  # fewer cubes need not merge into fewer neurons: merge each, keep the fewest
+        forbidden = cover_forbidden(f)
+        merged = [(merge_cubes(cubes, f.n_inputs, forbidden), got) for got in found for cubes in [got[1]]]
+        neurons, (name, cubes, method) = min(merged, key=lambda pair: len(pair[0]))
     else:
+        name, cubes, method = found[0]
         neurons = [cube_neuron(c, f.n_inputs) for c in cubes]
     step("wire the outputs", len(neurons))
     stats = {

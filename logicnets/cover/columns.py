@@ -71,12 +71,19 @@ class Columns:
 
     def tautology(self, rows: int, inputs: list[int]) -> bool:
         """Do the cubes in ``rows``, with every input outside ``inputs`` made free, hold every
-        point?  Unate inputs drop the cubes that fix them; then split on the most binate input,
-        the smaller half first (it fails sooner)."""
+        point?"""
+        return self.missed_point(rows, inputs) is None
+
+    def missed_point(self, rows: int, inputs: list[int]) -> dict[int, int] | None:
+        """A point that the cubes in ``rows`` (every input outside ``inputs`` made free) miss,
+        as {input: value} for the inputs it needs (any value elsewhere); None when they miss
+        none.  Unate inputs drop the cubes that fix them (the point takes the other value);
+        then split on the most binate input, the smaller half first (it misses sooner)."""
         zeros, ones = self.zeros, self.ones
+        point: dict[int, int] = {}
         while True:
             if not rows:
-                return False
+                return point
             binate, fixed, unate, best, best_key = [], 0, 0, -1, (-1, 0)
             for i in inputs:
                 a, b = rows & zeros[i], rows & ones[i]
@@ -88,16 +95,21 @@ class Columns:
                         best, best_key = i, (na + nb, -abs(na - nb))
                 elif a or b:
                     unate |= a | b
+                    point[i] = 1 if a else 0
             if rows & ~(fixed | unate):
-                return True  # a cube with no literal left: the universe
+                return None  # a cube with no literal left: the universe
             if not unate:
                 break
             rows, inputs = rows & ~unate, binate
         rest = [i for i in binate if i != best]
-        low, high = rows & ~ones[best], rows & ~zeros[best]
-        if low.bit_count() > high.bit_count():
-            low, high = high, low
-        return self.tautology(low, rest) and self.tautology(high, rest)
+        halves = [(0, rows & ~ones[best]), (1, rows & ~zeros[best])]
+        if halves[0][1].bit_count() > halves[1][1].bit_count():
+            halves.reverse()
+        for value, half in halves:
+            found = self.missed_point(half, rest)
+            if found is not None:
+                return {**point, best: value, **found}
+        return None
 
     def sccc(self, rows: int, inputs: list[int]) -> int | None:
         """The smallest cube holding the points that the cubes in ``rows`` (with every input

@@ -26,7 +26,7 @@ from .expand import OffRows, expand, expand_one, mini_weights, raise_order
 from .small import from_ints, to_ints
 from .unate import COMPLEMENT_LIMIT, CoverLimitError, complement
 
-__all__ = ["espresso", "expand", "irredundant", "off_cover", "reduce"]
+__all__ = ["espresso", "espresso_covers", "expand", "irredundant", "off_cover", "reduce"]
 
 _ONE = np.uint64(1)
 #: Covers up to this many cubes run from both starts (split and as given): cheap, sometimes better.
@@ -287,10 +287,11 @@ def _loop(
 POOL_EXPAND_WORK = 400_000
 
 
-def _pool_pass(sp, F, D, off, best, E, seen, note, method) -> tuple[np.ndarray, str]:
+def _pool_pass(sp, F, D, off, best, E, seen, note) -> tuple[np.ndarray, bool] | None:
     """More candidate primes (the ON cubes with every output they may feed, other expansion
     orders where affordable), then the set-cover program over all of them for what the
-    essential primes ``E`` (in every cover) leave."""
+    essential primes ``E`` (in every cover) leave: (a smaller cover, proven smallest over the
+    pool) or None."""
     from .pool import pool_cover
 
     seen.append(widest_outputs(sp, F, off))
@@ -303,10 +304,9 @@ def _pool_pass(sp, F, D, off, best, E, seen, note, method) -> tuple[np.ndarray, 
     note("cover of the prime pool", len(pool))
     DE, rest = np.vstack([D, E]), len(best) - len(E)
     got = pool_cover(sp, F, DE, pool, beat=rest) if len(pool) > len(best) and rest > 1 else None
-    if got is not None and len(got[0]) < rest:
-        best = np.vstack([E, irredundant(sp, got[0], DE)])
-        method += " + cover of the prime pool (HiGHS)" + (", smallest over the pool" if got[1] else "")
-    return best, method
+    if got is None or len(got[0]) >= rest:
+        return None
+    return np.vstack([E, irredundant(sp, got[0], DE)]), got[1]
 
 
 def espresso(
@@ -321,12 +321,30 @@ def espresso(
     both_starts: bool = False,
 ) -> tuple[np.ndarray, str]:
     """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``,
-    and how it was found.
+    and how it was found: the smallest of :func:`espresso_covers`."""
+    covers = espresso_covers(sp, F, D, R, progress=progress, max_passes=max_passes, pool=pool, both_starts=both_starts)
+    return covers[-1]
+
+
+def espresso_covers(
+    sp: CubeSpace,
+    F: np.ndarray,
+    D: np.ndarray,
+    R: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    max_passes: int = 20,
+    pool: bool = False,
+    both_starts: bool = False,
+) -> list[tuple[np.ndarray, str]]:
+    """Prime, irredundant covers of ``F`` using the don't-cares ``D``, avoiding ``R``, each
+    with how it was found: the loop's, then the pool program's when it has fewer cubes.
 
     Like ESPRESSO it starts from the cubes split one output each (so that expand chooses the
     outputs), and falls back to the cubes as given when that ends larger (``both_starts``: runs
     both and keeps the better).  With ``pool`` an integer program then looks for a smaller
-    cover among every prime the loop expanded (:mod:`.pool`).
+    cover among every prime the loop expanded (:mod:`.pool`).  Both are returned because fewer
+    cubes do not always make fewer threshold neurons.
     """
     note = progress or (lambda stage, cubes: None)
     F = sp.drop_contained(merge_outputs(sp, F[~sp.is_empty(F)]))
@@ -339,7 +357,9 @@ def espresso(
             best, E = got, essentials
         if len(best) <= len(F) and not (both_starts or len(F) <= BOTH_STARTS_CUBES):
             break  # ESPRESSO's rule: the cubes as given only when the split start ended larger
-    method = "espresso loop on cube covers"
-    if pool and len(best) > 1:
-        best, method = _pool_pass(sp, F, D, off, best, E, seen, note, method)
-    return best, method
+    covers = [(best, "espresso loop on cube covers")]
+    got = _pool_pass(sp, F, D, off, best, E, seen, note) if pool and len(best) > 1 else None
+    if got is not None:
+        proven = ", smallest over the pool" if got[1] else ""
+        covers.append((got[0], f"espresso loop on cube covers + cover of the prime pool (HiGHS){proven}"))
+    return covers

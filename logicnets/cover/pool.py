@@ -18,7 +18,6 @@ import numpy as np
 from .columns import Columns
 from .cubes import CubeSpace
 from .small import to_ints
-from .unate import CoverLimitError, complement
 
 __all__ = ["pool_cover", "solve_cover"]
 
@@ -39,27 +38,18 @@ def _first_points(sp: CubeSpace, F: np.ndarray, rng: np.random.Generator) -> np.
     return _points_as_cubes(sp, pts, ks)
 
 
-def _point_outside(sp: CubeSpace, c: np.ndarray, k: int, G: np.ndarray) -> np.ndarray:
-    """A point of cube ``c`` (for output ``k``) outside the cover ``G``, which misses some."""
-    wi = sp.wi
-    feeds = ((G[:, wi + k // 64] >> np.uint64(k % 64)) & np.uint64(1)).astype(bool)
-    meet = G[feeds]
-    meet = meet[sp.empty_inputs(meet[:, :wi] & c[:wi]) == 0]
-    cof = meet[:, :wi] | (sp.full[:wi] & ~c[:wi])
-    hole = complement(sp, cof, limit=10_000)[0] & c[:wi]
-    codes = sp.input_codes(np.hstack([hole, np.zeros(sp.wo, np.uint64)])[None])
-    codes[codes == 2] = 0
-    return _points_as_cubes(sp, codes, np.array([k]))[0]
-
-
 def _missed(sp: CubeSpace, F: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
-    """One point per (cube of ``F``, output) that ``G`` misses (the tautologies by columns)."""
+    """One point per (cube of ``F``, output) that ``G`` misses: the tautology of the cofactor
+    by columns names it (inputs it leaves open take 0)."""
     cols, codes, out = Columns(sp, G), sp.input_codes(F), []
-    for c, c_codes, c_out in zip(F, codes, to_ints(F[:, sp.wi :]), strict=True):
+    for c_codes, c_out in zip(codes, to_ints(F[:, sp.wi :]), strict=True):
         rows, free = cols.meeting(c_codes), np.flatnonzero(c_codes == 2).tolist()
         for k in range(c_out.bit_length()):
-            if c_out >> k & 1 and not cols.tautology(rows & cols.feeds[k], free):
-                out.append(_point_outside(sp, c, k, G))
+            found = cols.missed_point(rows & cols.feeds[k], free) if c_out >> k & 1 else None
+            if found is not None:
+                point = np.where(c_codes == 2, 0, c_codes)
+                point[list(found)] = list(found.values())
+                out.append(_points_as_cubes(sp, point[None], np.array([k]))[0])
     return out
 
 
@@ -163,7 +153,7 @@ def _stalled(missed_per_round: list[int], first_points: int) -> bool:
 
 
 def pool_cover(
-    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 12
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 30
 ) -> tuple[np.ndarray, bool] | None:
     """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily),
     when fewer than ``beat``.
@@ -182,10 +172,7 @@ def pool_cover(
         chosen, optimal = solve_cover(A, cost)
         if chosen is None or (optimal and chosen.sum() >= beat):
             return None
-        try:
-            missed = _missed(sp, F, np.vstack([pool[chosen], D]))
-        except CoverLimitError:
-            return None
+        missed = _missed(sp, F, np.vstack([pool[chosen], D]))
         if not missed:
             return pool[chosen], optimal
         missed_per_round.append(len(missed))

@@ -19,6 +19,7 @@ smaller cover; ``stats["engine"]`` says which one it kept.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -95,6 +96,7 @@ def cover_forbidden(f: IncompleteFunction) -> Callable[[int, int], int]:
     sp, off = f.space, f.off_cover
     off_outputs = [int.from_bytes(row.astype("<u8").tobytes(), "little") for row in off[:, sp.wi :]]
 
+    @functools.cache  # the covers of one function share most of their cubes
     def forbidden(pos: int, neg: int) -> int:
         mask = 0
         for r in np.flatnonzero(sp.intersects(sp.from_triples([(pos, neg, (1 << sp.m) - 1)])[0], off)).tolist():
@@ -124,7 +126,8 @@ def compile_function(
     step("merge into threshold neurons" if threshold else "one neuron per cube", len(found[0][1]))
     if threshold:  # fewer cubes need not merge into fewer neurons: merge each, keep the fewest
         forbidden = cover_forbidden(f)
-        merged = [(merge_cubes(cubes, f.n_inputs, forbidden), got) for got in found for cubes in [got[1]]]
+        answers: dict = {}
+        merged = [(merge_cubes(got[1], f.n_inputs, forbidden, answers=answers), got) for got in found]
         neurons, (name, cubes, method) = min(merged, key=lambda pair: len(pair[0]))
     else:
         name, cubes, method = found[0]

@@ -195,17 +195,21 @@ def merge_cubes(
     forbidden: Callable[[int, int], int],
     max_tries: int = 12,
     max_programs: int = MAX_PROGRAMS,
+    answers: dict | None = None,
 ) -> list[Neuron]:
     """Greedily grow groups of cubes whose union is one threshold neuron.
 
     ``forbidden(pos, neg)``: the outputs whose OFF set the cube with those literals meets; a
     group may feed an output only when none of its cubes is forbidden it.  Each cube tries at
-    most ``max_tries`` partners; at most ``max_programs`` linear programs run in all.
+    most ``max_tries`` partners; at most ``max_programs`` linear programs run per call.
+    ``answers`` keeps the residuals decided, for the next call on another cover of the same
+    function (one already decided runs no program).
     """
     left = sorted(cubes, key=lambda c: (c[0] | c[1]).bit_count())  # largest cubes first
     forbids = [forbidden(p, q) for p, q, _ in left]
     used = [False] * len(left)
-    decided: dict = {None: max_programs}
+    decided: dict = {} if answers is None else answers
+    decided[None] = max_programs
     out: list[Neuron] = []
     for i, c in enumerate(left):
         if used[i]:

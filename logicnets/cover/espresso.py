@@ -284,7 +284,7 @@ def _loop(
 
 #: Other expansion orders for the pool run while the unravelled cover times the OFF cover has
 #: at most this many cubes (their cost grows with that product).
-POOL_EXPAND_WORK = 1_000_000
+POOL_EXPAND_WORK = 400_000
 
 
 def _pool_pass(sp, F, D, off, best, E, seen, note) -> tuple[np.ndarray, bool] | None:

@@ -111,3 +111,28 @@ def test_pool_rounds_stop_when_the_missed_points_stall():
     # a converging tail of a few points keeps its rounds (soar: 2, 2, 2 of about 1000)
     assert not _stalled([15, 20, 8, 4, 2, 2, 2], 1000)
     assert not _stalled([552, 394, 258, 149, 87, 62, 31, 25, 13, 21], 449)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_missed_point_is_a_point_the_rows_miss(seed):
+    rng = np.random.default_rng(300 + seed)
+    n, k = int(rng.integers(1, 7)), int(rng.integers(0, 12))
+    codes = rng.choice([0, 1, 2], size=(k, n), p=[0.3, 0.3, 0.4]).astype(np.uint8)
+    sp = CubeSpace(n, 1)
+    cols = Columns(sp, sp.from_codes(codes, np.ones((k, 1), np.uint8)))
+    rows = [r for r in range(k) if rng.random() < 0.8]
+    inputs = [i for i in range(n) if rng.random() < 0.8]
+    freed = codes[rows].copy()
+    freed[:, [i for i in range(n) if i not in inputs]] = 2
+    found = cols.missed_point(sum(1 << r for r in rows), inputs)
+    held = _holds(freed, _points(n)).any(axis=0)
+    if found is None:
+        assert held.all()
+    else:
+        assert set(found) <= set(inputs)
+        # every completion of the named inputs is missed
+        pts = _points(n)
+        named = np.ones(len(pts), dtype=bool)
+        for i, v in found.items():
+            named &= pts[:, i] == v
+        assert named.any() and not held[named].any()

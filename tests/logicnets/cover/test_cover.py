@@ -157,3 +157,23 @@ def test_essential_primes_follow_the_consensus_theorem():
     two = CubeSpace(2, 2)  # multi-output: x0 for both outputs, x1 only for the second
     G = two.from_strings(["1-", "-1"], ["11", "01"])
     assert essential(two, G, two.empty()).tolist() == [True, True]
+
+
+def test_a_complement_of_independent_groups_is_bounded_before_it_is_built():
+    """o64 of the suite: x0 x1 + x2 x3 + ... over 130 inputs has 2^65 complement cubes; the
+    groups' sizes multiply past the limit before the whole cover is recursed into (the step
+    budget, which says "steps", is not what stops it)."""
+    sp = CubeSpace(130, 1)
+    codes = np.full((65, 130), 2, dtype=np.uint8)
+    for j in range(65):
+        codes[j, 2 * j : 2 * j + 2] = 1
+    with pytest.raises(CoverLimitError, match=r"^the complement has more than 200000 cubes$"):
+        complement(sp, _input_words(sp, codes))
+    # within the limit the product is the complement itself
+    small = CubeSpace(6, 1)
+    three = np.full((3, 6), 2, dtype=np.uint8)
+    for j in range(3):
+        three[j, 2 * j : 2 * j + 2] = 1
+    got = complement(small, _input_words(small, three))
+    assert len(got) == 8
+    assert (_covered(_codes_of(small, got), 6) == ~_covered(three, 6)).all()

@@ -93,7 +93,7 @@ class PlaLimits:
     terms: int = 100_000
     cells: int = 1 << 24  # product terms x (inputs + outputs): the characters the rows keep
     bytes: int = 64 << 20  # size of the file
-    complement: int = 200_000  # cubes (and steps) of one output's OFF cover when the PLA gives none
+    complement: int = 200_000  # cubes of one output's OFF cover when the PLA gives none (5 steps per cube)
 
     @classmethod
     def parse(cls, text: str, base: PlaLimits | None = None, source: str = "--pla-limits") -> PlaLimits:

@@ -71,8 +71,32 @@ class Columns:
 
     def tautology(self, rows: int, inputs: list[int]) -> bool:
         """Do the cubes in ``rows``, with every input outside ``inputs`` made free, hold every
-        point?"""
-        return self.missed_point(rows, inputs) is None
+        point?  :meth:`missed_point` without the point: the loop asks this most often."""
+        zeros, ones = self.zeros, self.ones
+        while True:
+            if not rows:
+                return False
+            binate, fixed, unate, best, best_key = [], 0, 0, -1, (-1, 0)
+            for i in inputs:
+                a, b = rows & zeros[i], rows & ones[i]
+                if a and b:
+                    binate.append(i)
+                    fixed |= a | b
+                    na, nb = a.bit_count(), b.bit_count()
+                    if (na + nb, -abs(na - nb)) > best_key:
+                        best, best_key = i, (na + nb, -abs(na - nb))
+                elif a or b:
+                    unate |= a | b
+            if rows & ~(fixed | unate):
+                return True
+            if not unate:
+                break
+            rows, inputs = rows & ~unate, binate
+        rest = [i for i in binate if i != best]
+        low, high = rows & ~ones[best], rows & ~zeros[best]
+        if low.bit_count() > high.bit_count():
+            low, high = high, low
+        return self.tautology(low, rest) and self.tautology(high, rest)
 
     def missed_point(self, rows: int, inputs: list[int]) -> dict[int, int] | None:
         """A point that the cubes in ``rows`` (every input outside ``inputs`` made free) miss,

@@ -153,7 +153,7 @@ def _stalled(missed_per_round: list[int], first_points: int) -> bool:
 
 
 def pool_cover(
-    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 30
+    sp: CubeSpace, F: np.ndarray, D: np.ndarray, pool: np.ndarray, beat: int, max_rounds: int = 20
 ) -> tuple[np.ndarray, bool] | None:
     """The fewest primes of ``pool`` that cover ``F`` outside ``D`` (points generated lazily),
     when fewer than ``beat``.

@@ -20,13 +20,55 @@ import numpy as np
 
 from .cubes import CubeSpace
 
-__all__ = ["Columns", "bitsets"]
+__all__ = ["Columns", "bitsets", "minus", "missing", "once", "tally"]
 
 
 def bitsets(matrix: np.ndarray) -> list[int]:
     """Each row of a boolean matrix as an int: bit ``r`` for column ``r``."""
     packed = np.packbits(np.asarray(matrix, dtype=bool), axis=1, bitorder="little")
     return [int.from_bytes(row.tobytes(), "little") for row in packed]
+
+
+def tally(bitsets: list[int]) -> list[int]:
+    """Bit-sliced counter: how many of ``bitsets`` hold each row (int ``k`` holds bit ``k`` of
+    every row's count)."""
+    slices: list[int] = []
+    for carry in bitsets:
+        for k, s in enumerate(slices):
+            slices[k] = s ^ carry
+            carry &= s
+            if not carry:
+                break
+        if carry:
+            slices.append(carry)
+    return slices
+
+
+def minus(count: list[int], rows: int) -> list[int]:
+    """The counter less one on ``rows`` (each of them counts at least one)."""
+    out = list(count)
+    for k, s in enumerate(out):
+        out[k] = s ^ rows
+        rows &= ~s
+        if not rows:
+            break
+    return out
+
+
+def missing(count: list[int], universe: int) -> int:
+    """The rows of ``universe`` the counter holds none of."""
+    held = 0
+    for s in count:
+        held |= s
+    return universe & ~held
+
+
+def once(count: list[int]) -> int:
+    """The rows the counter holds exactly once."""
+    more = 0
+    for s in count[1:]:
+        more |= s
+    return count[0] & ~more if count else 0
 
 
 class Columns:
@@ -41,12 +83,15 @@ class Columns:
         #: the universal cube, as an int of two bits per input (the layout of :mod:`.small`)
         self.full = sp.int_masks[1]
 
+    def contradicting(self, codes: np.ndarray) -> list[int]:
+        """Per literal of a cube with these input ``codes``: the rows with the opposite one."""
+        return [self.ones[i] if v == 0 else self.zeros[i] for i, v in enumerate(codes.tolist()) if v < 2]
+
     def meeting(self, codes: np.ndarray) -> int:
         """The rows whose inputs meet a cube with these input ``codes``."""
         apart = 0
-        for i, v in enumerate(codes.tolist()):
-            if v < 2:
-                apart |= self.ones[i] if v == 0 else self.zeros[i]
+        for rows in self.contradicting(codes):
+            apart |= rows
         return self.all & ~apart
 
     def set_row(self, r: int, old: np.ndarray, new: np.ndarray, outputs_left: int) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .columns import Columns, bitsets
+from .columns import Columns, bitsets, missing, once, tally
 from .cubes import CubeSpace
 from .expand import OffRows, expand, expand_one, mini_weights, raise_order
 from .small import from_ints, to_ints
@@ -82,29 +82,6 @@ def off_cover(
     return merge_outputs(sp, np.vstack(parts)) if parts else sp.empty()
 
 
-def meets_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``(len(A), len(B))`` booleans: do the inputs of the two cubes intersect?  In blocks, so
-    that the pairwise words never take more than a few tens of MB."""
-    out = np.zeros((len(A), len(B)), dtype=bool)
-    step = max(1, 2_000_000 // max(1, len(B) * sp.wi))
-    for s in range(0, len(A), step):
-        x = A[s : s + step, None, : sp.wi] & B[None, :, : sp.wi]
-        out[s : s + step] = ~(np.bitwise_count(~(x | (x >> _ONE)) & sp.zero_bits).any(axis=-1))
-    return out
-
-
-def distance_matrix(sp: CubeSpace, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``(len(A), len(B))`` distances: conflicting inputs, plus one if no output is shared."""
-    out = np.zeros((len(A), len(B)), dtype=np.int64)
-    step = max(1, 2_000_000 // max(1, len(B) * sp.words))
-    for s in range(0, len(A), step):
-        x = A[s : s + step, None, : sp.wi] & B[None, :, : sp.wi]
-        conflicts = np.bitwise_count(~(x | (x >> _ONE)) & sp.zero_bits).sum(axis=-1, dtype=np.int64)
-        apart = ~(A[s : s + step, None, sp.wi :] & B[None, :, sp.wi :]).any(axis=-1)
-        out[s : s + step] = conflicts + apart
-    return out
-
-
 def essential(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Which primes of ``F`` are essential (ESPRESSO's ``essential``): a prime c is essential
     iff consensus((F ∪ D) # c, c) ∪ D does not cover it.  Every minimal cover holds them, so
@@ -116,18 +93,19 @@ def essential(sp: CubeSpace, F: np.ndarray, D: np.ndarray) -> np.ndarray:
     """
     G = np.vstack([F, D])
     cols, codes = Columns(sp, G), sp.input_codes(F)
-    distance = distance_matrix(sp, F, G)
-    at0, at1 = bitsets(distance == 0), bitsets(distance == 1)
-    dont_care = ((1 << len(G)) - 1) & ~((1 << len(F)) - 1)
+    dont_care = cols.all & ~((1 << len(F)) - 1)
     out = np.zeros(len(F), dtype=bool)
     for j, c_out in enumerate(to_ints(F[:, sp.wi :])):
         share = cols.feeding_any(c_out)
+        conflicts = tally(cols.contradicting(codes[j]))  # per row: the inputs apart from c
+        apart0, apart1 = missing(conflicts, cols.all), once(conflicts)
+        at0, at1 = apart0 & share, (apart1 & share) | (apart0 & ~share)  # distance 0 and 1
         inside = bitsets(sp.inside(G, F[j])[None])[0]
         elsewhere = bitsets((G[:, sp.wi :] & ~F[j, sp.wi :]).any(axis=1)[None])[0]
         # the consensus feeds every output of c: p feeds none of them, or p is at distance 0
         # and feeds an output c does not; otherwise it feeds the outputs p and c share
-        every = (at1[j] & ~share) | (at0[j] & ~inside & elsewhere)
-        shared = (at1[j] & share) | (at0[j] & ~inside) | (at0[j] & dont_care)
+        every = (at1 & ~share) | (at0 & ~inside & elsewhere)
+        shared = (at1 & share) | (at0 & ~inside) | (at0 & dont_care)
         free = np.flatnonzero(codes[j] == 2).tolist()
         out[j] = not all(cols.tautology((every | shared & cols.feeds[k]) & ~(1 << j), free) for k in _bits(c_out))
     return out

@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .columns import bitsets, minus, missing, once, tally
 from .cubes import CubeSpace
 from .small import to_ints
 
 __all__ = ["OffRows", "expand", "expand_one", "mini_weights", "raise_order"]
-
-
-def _bitsets(columns: np.ndarray) -> list[int]:
-    """Each row of a boolean matrix as an int, bit ``r`` for column ``r``."""
-    packed = np.packbits(np.asarray(columns, dtype=bool), axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 class OffRows:
@@ -37,9 +32,9 @@ class OffRows:
         codes = sp.input_codes(R).T
         self.sp, self.size, self.all = sp, len(R), (1 << len(R)) - 1
         #: ``blocks[v][i]``: the rows that the literal "input i is v" contradicts
-        self.blocks = (_bitsets(codes == 1), _bitsets(codes == 0))
+        self.blocks = (bitsets(codes == 1), bitsets(codes == 0))
         #: ``feeding[k]``: the rows of output ``k``
-        self.feeding = _bitsets(sp.output_bits(R).T)
+        self.feeding = bitsets(sp.output_bits(R).T)
 
     def feeding_any(self, outputs: int) -> int:
         rows = 0
@@ -65,45 +60,6 @@ class OffRows:
         return [self.blocks[v][i] if v < 2 else 0 for i, v in enumerate(codes.tolist())]
 
 
-def _count(bitsets: list[int]) -> list[int]:
-    """Bit-sliced counter: how many of ``bitsets`` hold each row."""
-    slices: list[int] = []
-    for carry in bitsets:
-        for k, s in enumerate(slices):
-            slices[k] = s ^ carry
-            carry &= s
-            if not carry:
-                break
-        if carry:
-            slices.append(carry)
-    return slices
-
-
-def _minus(count: list[int], rows: int) -> list[int]:
-    """The counter less one on ``rows`` (each of them counts at least one)."""
-    out = list(count)
-    for k, s in enumerate(out):
-        out[k] = s ^ rows
-        rows &= ~s
-        if not rows:
-            break
-    return out
-
-
-def _zero(count: list[int], universe: int) -> int:
-    held = 0
-    for s in count:
-        held |= s
-    return universe & ~held
-
-
-def _once(count: list[int]) -> int:
-    more = 0
-    for s in count[1:]:
-        more |= s
-    return count[0] & ~more if count else 0
-
-
 def expand_one(
     sp: CubeSpace,
     c: np.ndarray,
@@ -123,9 +79,9 @@ def expand_one(
     to one literal makes that literal essential (ESPRESSO's essential parts): never raised.
     """
     blocking = off.literal_rows(code_c)
-    state = {"count": _count([b for b in blocking if b]), "active": off.feeding_any(to_ints(c[None, sp.wi :])[0])}
-    once = _once(state["count"]) & state["active"]
-    fixed = np.array([bool(b & once) for b in blocking])
+    state = {"count": tally([b for b in blocking if b]), "active": off.feeding_any(to_ints(c[None, sp.wi :])[0])}
+    last_one = once(state["count"]) & state["active"]
+    fixed = np.array([bool(b & last_one) for b in blocking])
     raised = np.zeros(sp.n, dtype=bool)
     state["outputs"] = to_ints(c[None, sp.wi :])[0]
     if len(F):
@@ -133,14 +89,14 @@ def expand_one(
     count, active = state["count"], state["active"]
     candidates = (code_c < 2) & ~raised & ~fixed
     for v in order:
-        if candidates[v] and not blocking[v] & active & _once(count):
+        if candidates[v] and not blocking[v] & active & once(count):
             raised[v] = True
-            count = _minus(count, blocking[v])
+            count = minus(count, blocking[v])
     grown = c.copy()
     for i in np.flatnonzero(raised).tolist():
         word, bit = divmod(2 * i, 64)
         grown[word] |= np.uint64(3 << bit)
-    forbidden = off.outputs_of(_zero(count, off.all))
+    forbidden = off.outputs_of(missing(count, off.all))
     grown[sp.wi :] = sp.full[sp.wi :] & ~_words(forbidden, sp.wo)
     grown_codes = code_c.copy()
     grown_codes[raised] = 2
@@ -179,9 +135,9 @@ def _swallow(sp, code_c, F, F_codes, off, blocking, fixed, state, raised, output
             continue
         count = state["count"]
         for i in vs:
-            count = _minus(count, blocking[i])
+            count = minus(count, blocking[i])
         active = state["active"] | off.feeding_any(outs) if outs else state["active"]
-        if _zero(count, off.all) & active:
+        if missing(count, off.all) & active:
             continue
         state.update(count=count, active=active, outputs=state["outputs"] | outs)
         raised[vs] = True

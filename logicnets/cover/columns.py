@@ -20,7 +20,7 @@ import numpy as np
 
 from .cubes import CubeSpace
 
-__all__ = ["Columns", "bitsets", "minus", "missing", "once", "tally"]
+__all__ = ["Columns", "bitsets", "feeding_any", "minus", "missing", "once", "tally"]
 
 
 def bitsets(matrix: np.ndarray) -> list[int]:
@@ -71,6 +71,16 @@ def once(count: list[int]) -> int:
     return count[0] & ~more if count else 0
 
 
+def feeding_any(feeds: list[int], outputs: int) -> int:
+    """The union of ``feeds[k]`` over the outputs ``k`` in ``outputs`` (bit ``k``)."""
+    rows = 0
+    while outputs:
+        low = outputs & -outputs
+        rows |= feeds[low.bit_length() - 1]
+        outputs ^= low
+    return rows
+
+
 class Columns:
     """The cover ``G`` by columns: ``zeros[i]``/``ones[i]`` are the rows whose input ``i`` is
     the literal 0/1, ``feeds[k]`` the rows feeding output ``k``."""
@@ -107,38 +117,41 @@ class Columns:
 
     def feeding_any(self, outputs: int) -> int:
         """The rows feeding one of ``outputs`` (bit ``k``: output ``k``)."""
-        rows = 0
-        while outputs:
-            low = outputs & -outputs
-            rows |= self.feeds[low.bit_length() - 1]
-            outputs ^= low
-        return rows
+        return feeding_any(self.feeds, outputs)
+
+    def _inputs_of(self, rows: int, inputs: list[int]) -> tuple[list[int], int, int, int, dict[int, int]]:
+        """One pass over ``inputs`` for the cubes in ``rows``: the binate inputs, the rows with
+        a binate literal, the rows with a unate one, the most binate input (most literals,
+        then most balanced), and per unate input the value its cubes all miss."""
+        zeros, ones = self.zeros, self.ones
+        binate, with_binate, with_unate, best, best_key, missing_value = [], 0, 0, -1, (-1, 0), {}
+        for i in inputs:
+            a, b = rows & zeros[i], rows & ones[i]
+            if a and b:
+                binate.append(i)
+                with_binate |= a | b
+                na, nb = a.bit_count(), b.bit_count()
+                if (na + nb, -abs(na - nb)) > best_key:
+                    best, best_key = i, (na + nb, -abs(na - nb))
+            elif a or b:
+                with_unate |= a | b
+                missing_value[i] = 1 if a else 0
+        return binate, with_binate, with_unate, best, missing_value
 
     def tautology(self, rows: int, inputs: list[int]) -> bool:
         """Do the cubes in ``rows``, with every input outside ``inputs`` made free, hold every
-        point?  :meth:`missed_point` without the point: the loop asks this most often."""
-        zeros, ones = self.zeros, self.ones
+        point?  :meth:`missed_point` without building the point."""
         while True:
             if not rows:
                 return False
-            binate, fixed, unate, best, best_key = [], 0, 0, -1, (-1, 0)
-            for i in inputs:
-                a, b = rows & zeros[i], rows & ones[i]
-                if a and b:
-                    binate.append(i)
-                    fixed |= a | b
-                    na, nb = a.bit_count(), b.bit_count()
-                    if (na + nb, -abs(na - nb)) > best_key:
-                        best, best_key = i, (na + nb, -abs(na - nb))
-                elif a or b:
-                    unate |= a | b
-            if rows & ~(fixed | unate):
-                return True
-            if not unate:
+            binate, with_binate, with_unate, best, _ = self._inputs_of(rows, inputs)
+            if rows & ~(with_binate | with_unate):
+                return True  # a cube with no literal left: the universe
+            if not with_unate:
                 break
-            rows, inputs = rows & ~unate, binate
+            rows, inputs = rows & ~with_unate, binate
         rest = [i for i in binate if i != best]
-        low, high = rows & ~ones[best], rows & ~zeros[best]
+        low, high = rows & ~self.ones[best], rows & ~self.zeros[best]
         if low.bit_count() > high.bit_count():
             low, high = high, low
         return self.tautology(low, rest) and self.tautology(high, rest)
@@ -153,23 +166,13 @@ class Columns:
         while True:
             if not rows:
                 return point
-            binate, fixed, unate, best, best_key = [], 0, 0, -1, (-1, 0)
-            for i in inputs:
-                a, b = rows & zeros[i], rows & ones[i]
-                if a and b:
-                    binate.append(i)
-                    fixed |= a | b
-                    na, nb = a.bit_count(), b.bit_count()
-                    if (na + nb, -abs(na - nb)) > best_key:
-                        best, best_key = i, (na + nb, -abs(na - nb))
-                elif a or b:
-                    unate |= a | b
-                    point[i] = 1 if a else 0
-            if rows & ~(fixed | unate):
+            binate, with_binate, with_unate, best, missing_value = self._inputs_of(rows, inputs)
+            if rows & ~(with_binate | with_unate):
                 return None  # a cube with no literal left: the universe
-            if not unate:
+            if not with_unate:
                 break
-            rows, inputs = rows & ~unate, binate
+            point.update(missing_value)
+            rows, inputs = rows & ~with_unate, binate
         rest = [i for i in binate if i != best]
         halves = [(0, rows & ~ones[best]), (1, rows & ~zeros[best])]
         if halves[0][1].bit_count() > halves[1][1].bit_count():

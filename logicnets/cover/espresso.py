@@ -287,21 +287,10 @@ def _pool_pass(sp, F, D, off, best, E, seen, note) -> tuple[np.ndarray, bool] | 
     return np.vstack([E, irredundant(sp, got[0], DE)]), got[1]
 
 
-def espresso(
-    sp: CubeSpace,
-    F: np.ndarray,
-    D: np.ndarray,
-    R: np.ndarray,
-    *,
-    progress: Progress | None = None,
-    max_passes: int = 20,
-    pool: bool = False,
-    both_starts: bool = False,
-) -> tuple[np.ndarray, str]:
+def espresso(sp: CubeSpace, F: np.ndarray, D: np.ndarray, R: np.ndarray, **options) -> tuple[np.ndarray, str]:
     """A small prime, irredundant cover of ``F`` using the don't-cares ``D``, avoiding ``R``,
-    and how it was found: the smallest of :func:`espresso_covers`."""
-    covers = espresso_covers(sp, F, D, R, progress=progress, max_passes=max_passes, pool=pool, both_starts=both_starts)
-    return covers[-1]
+    and how it was found: the smallest of :func:`espresso_covers` (same ``options``)."""
+    return espresso_covers(sp, F, D, R, **options)[-1]
 
 
 def espresso_covers(

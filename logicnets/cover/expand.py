@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .columns import bitsets, minus, missing, once, tally
+from .columns import bitsets, feeding_any, minus, missing, once, tally
 from .cubes import CubeSpace
 from .small import to_ints
 
@@ -37,12 +37,7 @@ class OffRows:
         self.feeding = bitsets(sp.output_bits(R).T)
 
     def feeding_any(self, outputs: int) -> int:
-        rows = 0
-        while outputs:
-            low = outputs & -outputs
-            rows |= self.feeding[low.bit_length() - 1]
-            outputs ^= low
-        return rows
+        return feeding_any(self.feeding, outputs)
 
     def outputs_of(self, rows: int) -> int:
         """The outputs that some of ``rows`` feeds."""

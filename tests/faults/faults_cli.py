@@ -44,15 +44,22 @@ def tiny_args(data_dir: Path, runs: Path, *extra: str, config: str = "seed_mlp")
     ]
 
 
-def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
-    """``lightning-mnist ARGV`` in this process: (exit status, stderr)."""
+def run_main_out(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """``lightning-mnist ARGV`` in this process: (exit status, stdout, stderr)."""
     monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
     try:
         cli.main(argv)
         code = 0
     except SystemExit as exit:
         code = exit.code
-    return code, capsys.readouterr().err
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
+    """``lightning-mnist ARGV`` in this process: (exit status, stderr)."""
+    code, _, err = run_main_out(argv, capsys, monkeypatch)
+    return code, err
 
 
 def one_line_error(code: int, err: str, *needles: str) -> str:

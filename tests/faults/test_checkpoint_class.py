@@ -5,14 +5,13 @@ trained or evaluated. A checkpoint of the configured model still loads, however 
 from __future__ import annotations
 
 import contextlib
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from faults_cli import write_tiny_mnist
+from faults_cli import run_main_out, write_tiny_mnist
 
-from lightning_mnist import checkpoints, cli
+from lightning_mnist import checkpoints
 from lightning_mnist.trainer_cli import build_cli
 
 
@@ -24,18 +23,6 @@ def tiny_args(data: Path, runs: Path, config: str) -> list[str]:
         "--trainer.enable_model_summary", "false", "--trainer.accelerator", "cpu", "--trainer.max_epochs", "1",
         "--trainer.limit_train_batches", "1",
     ]  # fmt: skip
-
-
-def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
-    """``lightning-mnist ARGV`` in this process: (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["lightning-mnist"])
-    try:
-        cli.main(argv)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +77,7 @@ def test_an_autoencoder_checkpoint_never_replaces_the_configured_mlp_whatever_it
     torch.save(respelled(trained["autoencoder"], spelling), path)
     runs = tmp_path / "runs"
     argv = [subcommand, *tiny_args(data, runs, "seed_mlp"), "--ckpt_path", str(path)]
-    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+    refused(*run_main_out(argv, capsys, monkeypatch), path, runs)
 
 
 def test_the_class_check_holds_for_spellings_it_does_not_know(trained, data, tmp_path, capsys, monkeypatch):
@@ -100,31 +87,20 @@ def test_the_class_check_holds_for_spellings_it_does_not_know(trained, data, tmp
     torch.save(respelled(trained["autoencoder"], "class_path"), path)
     runs = tmp_path / "runs"
     argv = ["test", *tiny_args(data, runs, "seed_mlp"), "--ckpt_path", str(path)]
-    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+    refused(*run_main_out(argv, capsys, monkeypatch), path, runs)
 
 
+@pytest.mark.parametrize("config", ["seed_mlp", "seed_dropout"])
 @pytest.mark.parametrize("spelling", ["class_path", "none"])
-def test_a_checkpoint_of_the_configured_model_loads_however_it_spells_the_class(
-    spelling, trained, data, tmp_path, capsys, monkeypatch
-):
-    path = tmp_path / f"mlp-{spelling}.ckpt"
-    torch.save(respelled(trained["seed_mlp"], spelling), path)
-    argv = ["test", *tiny_args(data, tmp_path / "runs", "seed_mlp"), "--ckpt_path", str(path)]
-    code, out, err = run_main(argv, capsys, monkeypatch)
-    assert code == 0, err[-3000:]
-    assert "test accuracy" in out
-
-
-@pytest.mark.parametrize("spelling", ["class_path", "none"])
-def test_under_a_preset_config_a_checkpoint_of_the_class_it_builds_loads(
-    spelling, trained, data, tmp_path, capsys, monkeypatch
+def test_a_checkpoint_of_the_class_the_config_builds_loads_however_it_spells_the_class(
+    spelling, config, trained, data, tmp_path, capsys, monkeypatch
 ):
     """``seed_dropout`` names a preset function that builds an MLPClassifier: an MLPClassifier's
     hyperparameters configure that class (they are not the function's arguments)."""
     path = tmp_path / f"mlp-{spelling}.ckpt"
     torch.save(respelled(trained["seed_mlp"], spelling), path)
-    argv = ["test", *tiny_args(data, tmp_path / "runs", "seed_dropout"), "--ckpt_path", str(path)]
-    code, out, err = run_main(argv, capsys, monkeypatch)
+    argv = ["test", *tiny_args(data, tmp_path / "runs", config), "--ckpt_path", str(path)]
+    code, out, err = run_main_out(argv, capsys, monkeypatch)
     assert code == 0, err[-3000:]
     assert "test accuracy" in out
 
@@ -137,7 +113,7 @@ def test_under_a_preset_config_an_autoencoder_checkpoint_is_refused(
     torch.save(respelled(trained["autoencoder"], spelling), path)
     runs = tmp_path / "runs"
     argv = ["test", *tiny_args(data, runs, "seed_dropout"), "--ckpt_path", str(path)]
-    refused(*run_main(argv, capsys, monkeypatch), path, runs)
+    refused(*run_main_out(argv, capsys, monkeypatch), path, runs)
 
 
 def test_the_class_a_config_builds_is_the_class_or_what_its_preset_function_returns():
